@@ -1,0 +1,27 @@
+"""d2lmini: the helper package of the book.
+
+The public names follow d2l's ``d2l.torch`` (same names, signatures and
+documented behaviour), so code moves between the original book and this one;
+the implementation is our own: tensor-resident data, no per-batch host syncs,
+a board that works in every notebook front end, run profiles and a checked data
+layer. Use it as ``import d2lmini as d2l``.
+"""
+__version__ = '0.1.0'
+
+import torch
+from torch import nn
+from matplotlib import pyplot as plt
+
+nn_Module = nn.Module
+
+# Order matters: later modules subclass names defined by earlier ones.
+from .profiles import (profile, capped_epochs, capped_batches, expect, seed,
+                       build_dir)
+from .devices import cpu, gpu, num_gpus, try_gpu, try_all_gpus, gpus_for
+from .plotting import use_svg_display, set_figsize, set_axes, plot, show_images
+from .base import HyperParameters, add_to_class
+from .board import ProgressBoard
+from .core import Module, TensorLoader, DataModule, Trainer
+from .regression import (SyntheticRegressionData, SGD, LinearRegressionScratch,
+                         LinearRegression)
+from .data import DATA_URL, DATA_HUB, data_dir, download, extract, fetch

@@ -1,0 +1,138 @@
+"""Run profiles, expected-result checks, seeding and the build folder.
+
+``D2LMINI_PROFILE=full`` (the default) runs every training as the book describes
+it. ``D2LMINI_PROFILE=quick`` is for the test suite and CPU book builds: the
+Trainer caps epochs and batches, so a notebook runs in seconds, and
+:func:`expect` checks a weaker but still real property instead of the published
+figure.
+"""
+import itertools
+import math
+import os
+import pathlib
+import random
+import tempfile
+
+import numpy as np
+import torch
+
+PROFILES = ('full', 'quick')
+# What the quick profile allows per training run.
+QUICK_MAX_EPOCHS = 2
+QUICK_MAX_BATCHES = 40
+
+
+def profile():
+    """The active profile: ``'full'`` unless ``D2LMINI_PROFILE`` says otherwise."""
+    name = os.environ.get('D2LMINI_PROFILE', '').strip().lower() or 'full'
+    if name not in PROFILES:
+        raise ValueError(f'D2LMINI_PROFILE={name!r} is not a profile; '
+                         f'use one of {", ".join(PROFILES)} (unset means full)')
+    return name
+
+
+def capped_epochs(max_epochs):
+    """``max_epochs`` in the full profile; at most QUICK_MAX_EPOCHS in quick."""
+    if not isinstance(max_epochs, int) or max_epochs < 0:
+        raise ValueError(f'max_epochs must be a non-negative integer, got {max_epochs!r}')
+    return max_epochs if profile() == 'full' else min(max_epochs, QUICK_MAX_EPOCHS)
+
+
+class _Capped:
+    """A data loader that stops after ``limit`` batches (re-iterable, sized)."""
+    def __init__(self, loader, limit):
+        self.loader, self.limit = loader, limit
+
+    def __len__(self):
+        return min(len(self.loader), self.limit)
+
+    def __iter__(self):
+        return itertools.islice(iter(self.loader), self.limit)
+
+
+def capped_batches(loader):
+    """``loader`` itself in the full profile; its first QUICK_MAX_BATCHES batches in quick."""
+    if loader is None or profile() == 'full':
+        return loader
+    return _Capped(loader, QUICK_MAX_BATCHES)
+
+
+def seed(s=0):
+    """Seed Python, NumPy and torch (all devices) so that runs repeat exactly."""
+    random.seed(s)
+    np.random.seed(s)
+    torch.manual_seed(s)  # also seeds every CUDA device
+
+
+def build_dir(*parts):
+    """A writable folder for files that notebooks produce (created if missing).
+
+    ``D2LMINI_BUILD`` chooses it; otherwise a ``d2lmini`` folder in the system's
+    temporary directory. Notebooks never write next to their own source.
+    """
+    root = os.environ.get('D2LMINI_BUILD') or os.path.join(tempfile.gettempdir(), 'd2lmini')
+    path = pathlib.Path(root, *parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _last(source, metric):
+    """The final value of ``metric`` and its whole curve, from a number or a training run."""
+    if isinstance(source, (int, float, np.floating, np.integer)):
+        return float(source), None
+    if isinstance(source, torch.Tensor):
+        if source.numel() != 1:
+            raise ValueError(f'expect() needs a single number for {metric!r}, '
+                             f'got a tensor of shape {tuple(source.shape)}')
+        return source.item(), None
+    board = getattr(source, 'board', None)
+    if board is None and hasattr(source, 'model'):  # a Trainer
+        board = source.model.board
+    if board is None:
+        raise TypeError(f'expect() takes a number, a tensor, a Module or a Trainer, '
+                        f'not {type(source).__name__}')
+    curve = board.values(metric)
+    if not curve:
+        raise ValueError(f'no values were recorded for {metric!r}; recorded: '
+                         f'{", ".join(sorted(board.labels())) or "nothing"}')
+    return curve[-1], curve
+
+
+def expect(source, metric, *, below=None, above=None,
+           quick_below=None, quick_above=None):
+    """Check a result against the figure the book states for it.
+
+    ``source`` is a number/tensor (then ``metric`` only names it) or a Module or
+    Trainer whose board recorded ``metric`` (e.g. ``'val_loss'``). Always: the
+    value is finite. Full profile: it is ``< below`` and/or ``> above``. Quick
+    profile: ``quick_below``/``quick_above`` if given; for a recorded curve
+    with ``below`` (``above``) the last value must also be lower (higher) than
+    the first, i.e. training improved it. Raises AssertionError with the numbers
+    otherwise, and returns the value.
+    """
+    value, curve = _last(source, metric)
+    prof = profile()
+    checks = []
+    if not math.isfinite(value):
+        raise AssertionError(f'{metric} = {value}: training diverged or produced NaN')
+    if prof == 'full':
+        if below is not None:
+            checks.append((value < below, f'< {below}'))
+        if above is not None:
+            checks.append((value > above, f'> {above}'))
+    else:
+        if quick_below is not None:
+            checks.append((value < quick_below, f'< {quick_below}'))
+        if quick_above is not None:
+            checks.append((value > quick_above, f'> {quick_above}'))
+        if curve is not None and len(curve) > 1:
+            if below is not None:
+                checks.append((curve[-1] < curve[0], f'< first value {curve[0]:.4g}'))
+            if above is not None:
+                checks.append((curve[-1] > curve[0], f'> first value {curve[0]:.4g}'))
+    wanted = ' and '.join(text for _, text in checks) or 'finite'
+    if not all(ok for ok, _ in checks):
+        raise AssertionError(f'{metric} = {value:.4g}, expected {wanted} '
+                             f'({prof} profile)')
+    print(f'{metric} = {value:.4g} (expected {wanted}, {prof} profile): ok')
+    return value
