@@ -54,7 +54,7 @@ class LinearRegressionScratch(d2l.Module):
         return ((y_hat - y) ** 2 / 2).mean()
 
     def configure_optimizers(self):
-        return d2l.SGD([self.w, self.b], self.lr)
+        return SGD([self.w, self.b], self.lr)
 
 
 class LinearRegression(d2l.Module):

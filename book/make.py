@@ -1,0 +1,121 @@
+"""What the Makefile's targets run, inside the project's virtual environment.
+
+    python book/make.py test                  # unit tests + parity + nbval over every notebook
+    python book/make.py book                  # both sites into _build/site/{en,zh}
+    python book/make.py serve [PORT]          # serve _build/site on localhost
+    python book/make.py run NB [-p name value ...]   # papermill run of one notebook
+
+Profile: D2LMINI_PROFILE if set, else ``full`` when a CUDA GPU is visible and
+``quick`` otherwise. Notebook outputs (files they write) go to _build/outputs.
+"""
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BUILD = ROOT / '_build'
+LANGS = {'en': '_config.yml', 'zh': '_config.zh.yml'}
+BIN = pathlib.Path(sys.executable).parent
+
+
+def default_profile():
+    import torch
+    return 'full' if torch.cuda.is_available() else 'quick'
+
+
+def notebook_env():
+    env = dict(os.environ)
+    env.setdefault('D2LMINI_PROFILE', default_profile())
+    env.setdefault('D2LMINI_BOARD', 'static')
+    env.setdefault('D2LMINI_BUILD', str(BUILD / 'outputs'))
+    env.pop('MPLBACKEND', None)  # notebooks must keep the inline backend
+    return env
+
+
+def run(cmd, env):
+    print('+ ' + ' '.join(map(str, cmd)), flush=True)
+    return subprocess.call([str(c) for c in cmd], cwd=ROOT, env=env)
+
+
+def test(args):
+    env = notebook_env()
+    workers = env.get('D2LMINI_TEST_WORKERS', '2')
+    print(f'profile: {env["D2LMINI_PROFILE"]}', flush=True)
+    cmd = [sys.executable, '-m', 'pytest', 'tests', 'notebooks', '--nbval-lax',
+           '--nbval-current-env', '-p', 'no:cacheprovider', '-q']
+    if workers != '1':
+        cmd += ['-n', workers, '--dist', 'loadfile']
+    return run(cmd + list(args), env)
+
+
+def book(args):
+    env = notebook_env()
+    print(f'profile: {env["D2LMINI_PROFILE"]}', flush=True)
+    stale = run([sys.executable, 'book/glossary.py', '--check'], env)
+    if stale:
+        return stale
+    site = BUILD / 'site'
+    for lang, config in LANGS.items():  # one after the other: they share one cache
+        out = BUILD / lang
+        shutil.rmtree(out, ignore_errors=True)  # fresh output: no hidden old warnings
+        status = run([BIN / 'jupyter-book', 'build', f'notebooks/{lang}', '--config', config,
+                      '--toc', ROOT / '_toc.yml', '--path-output', out, '-W', '--keep-going'],
+                     env)
+        if status:
+            print(f'the {lang} site failed to build (see the warnings above)')
+            return status
+    shutil.rmtree(site, ignore_errors=True)
+    for lang in LANGS:
+        shutil.copytree(BUILD / lang / '_build' / 'html', site / lang)
+    (site / 'index.html').write_text(
+        '<!DOCTYPE html><meta charset="utf-8"><title>Dive into Deep Learning</title>'
+        '<meta http-equiv="refresh" content="0; url=en/index.html">'
+        '<a href="en/index.html">English</a> | <a href="zh/index.html">中文</a>\n',
+        encoding='utf-8')
+    status = run([sys.executable, 'book/check_site.py', site], env)
+    if status == 0:
+        print(f'\nThe book is built. Open {site / "en" / "index.html"} '
+              f'(中文: {site / "zh" / "index.html"}), or run `make serve` and visit '
+              'http://localhost:8000/en/')
+    return status
+
+
+def serve(args):
+    port = args[0] if args else '8000'
+    site = BUILD / 'site'
+    if not site.exists():
+        print('no site yet: run `make book` first')
+        return 1
+    print(f'serving {site} at http://localhost:{port}/en/ (Ctrl-C to stop)')
+    return run([sys.executable, '-m', 'http.server', port, '--bind', '127.0.0.1',
+                '--directory', site], os.environ)
+
+
+def run_notebook(args):
+    if not args or not args[0]:
+        print('usage: make run NB=notebooks/en/<chapter>/<section>.md ARGS="-p name value"')
+        return 2
+    source = (ROOT / args[0]).resolve()
+    if not source.is_file():
+        print(f'no such notebook: {args[0]}')
+        return 2
+    rel = source.relative_to(ROOT / 'notebooks').with_suffix('')
+    target = BUILD / 'run' / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    env = notebook_env()
+    status = run([BIN / 'jupytext', '--to', 'ipynb', '--output', f'{target}.ipynb', source], env)
+    if status:
+        return status
+    return run([BIN / 'papermill', f'{target}.ipynb', f'{target}.out.ipynb',
+                '--cwd', source.parent, '--kernel', 'python3', *args[1:]], env)
+
+
+COMMANDS = {'test': test, 'book': book, 'serve': serve, 'run': run_notebook}
+
+if __name__ == '__main__':
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        print(__doc__)
+        sys.exit(2)
+    sys.exit(COMMANDS[sys.argv[1]](sys.argv[2:]))
