@@ -47,6 +47,9 @@ def test(args):
            '--nbval-current-env', '-p', 'no:cacheprovider', '-q']
     if workers != '1':
         cmd += ['-n', workers, '--dist', 'loadfile']
+        # One thread per kernel: parallel notebooks each using every core make
+        # small tensor ops many times slower (measured 10x on 2 cores).
+        env.setdefault('OMP_NUM_THREADS', '1')
     return run(cmd + list(args), env)
 
 

@@ -21,7 +21,9 @@ from .devices import cpu, gpu, num_gpus, try_gpu, try_all_gpus, gpus_for
 from .plotting import use_svg_display, set_figsize, set_axes, plot, show_images
 from .base import HyperParameters, add_to_class
 from .board import ProgressBoard
-from .core import Module, TensorLoader, DataModule, Trainer
+from .core import Module, TensorLoader, loader_for, ShapeError, DataModule, Trainer
 from .regression import (SyntheticRegressionData, SGD, LinearRegressionScratch,
                          LinearRegression)
 from .data import DATA_URL, DATA_HUB, data_dir, download, extract, fetch
+from .classification import (FashionMNIST, Classifier, SoftmaxRegression,
+                             ImageLoader, check_resize)

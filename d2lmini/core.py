@@ -25,7 +25,10 @@ class Module(d2l.nn_Module, d2l.HyperParameters):
     def forward(self, X):
         if not hasattr(self, 'net'):
             raise NotImplementedError('set self.net in __init__ or override forward()')
-        return self.net(X)
+        try:
+            return self.net(X)
+        except RuntimeError as e:  # name the input shape, the usual culprit
+            raise d2l.ShapeError(self, X, e) from e
 
     def plot(self, key, value, train):
         """Record one value of the curve ``key`` on the board."""
@@ -75,6 +78,11 @@ class TensorLoader:
         self.tensors, self.batch_size, self.shuffle = tuple(tensors), batch_size, shuffle
         self.num_examples = sizes.pop()
 
+    def to(self, device):
+        """The same loader over copies of the tensors on ``device``."""
+        return TensorLoader([t.to(device) for t in self.tensors], self.batch_size,
+                            self.shuffle)
+
     def __len__(self):
         return math.ceil(self.num_examples / self.batch_size)
 
@@ -83,11 +91,31 @@ class TensorLoader:
         if self.shuffle:
             order = torch.randperm(n, device=self.tensors[0].device)
             for start in range(0, n, size):
-                idx = order[start:start + size]
-                yield tuple(t[idx] for t in self.tensors)
+                idx = order[start:start + size]  # index_select: far faster than t[idx]
+                yield tuple(t.index_select(0, idx) for t in self.tensors)
         else:
             for start in range(0, n, size):
                 yield tuple(t[start:start + size] for t in self.tensors)
+
+
+def loader_for(loader, device):
+    """A data loader as the Trainer uses it: data that lives in tensors moved
+    to ``device`` once (instead of every batch), and in the quick profile capped
+    at ``QUICK_MAX_BATCHES`` batches. Other loaders pass through unchanged."""
+    if loader is None:
+        return None
+    if isinstance(loader, TensorLoader) and loader.tensors[0].device != torch.device(device):
+        loader = loader.to(device)
+    return d2l.capped_batches(loader)
+
+
+class ShapeError(RuntimeError):
+    """A model could not process an input: says which model and which shape."""
+    def __init__(self, model, X, error):
+        super().__init__(
+            f'{type(model).__name__} cannot process an input of shape {tuple(X.shape)}: '
+            f'{error}\nIf the images were resized, the size may be too small for this '
+            'model; otherwise check the shape the data module produces.')
 
 
 class DataModule(d2l.HyperParameters):
@@ -117,8 +145,9 @@ class Trainer(d2l.HyperParameters):
         self.gpus = d2l.gpus_for(num_gpus)  # the visible GPUs among those asked for
 
     def prepare_data(self, data):
-        self.train_dataloader = d2l.capped_batches(data.train_dataloader())
-        self.val_dataloader = d2l.capped_batches(data.val_dataloader())
+        device = self.gpus[0] if self.gpus else d2l.cpu()
+        self.train_dataloader = d2l.loader_for(data.train_dataloader(), device)
+        self.val_dataloader = d2l.loader_for(data.val_dataloader(), device)
         self.num_train_batches = len(self.train_dataloader)
         self.num_val_batches = (len(self.val_dataloader)
                                 if self.val_dataloader is not None else 0)

@@ -70,7 +70,7 @@ def build_dir(*parts):
     ``D2LMINI_BUILD`` chooses it; otherwise a ``d2lmini`` folder in the system's
     temporary directory. Notebooks never write next to their own source.
     """
-    root = os.environ.get('D2LMINI_BUILD') or os.path.join(tempfile.gettempdir(), 'd2lmini')
+    root = os.environ.get('D2LMINI_BUILD') or os.path.join(tempfile.gettempdir(), 'd2lmini-build')
     path = pathlib.Path(root, *parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
