@@ -184,15 +184,23 @@ class ProgressBoard(HyperParameters):
         ax.grid(True)
         return fig
 
+    @staticmethod
+    def _display(obj, **kwargs):
+        # Jupyter renders a bare Figure only once the inline backend registered
+        # its image formatter, which matplotlib >= 3.10 does lazily: make sure.
+        from IPython.display import display
+        from .plotting import use_svg_display
+        use_svg_display()
+        return display(obj, **kwargs)
+
     def _live_update(self, force=False):
         now = time.perf_counter()
         if not force and now - self._last_render < self.min_interval:
             self._show_at_end_of_cell()  # make sure the last points are drawn
             return
-        from IPython.display import display
         self.render()
         if self._handle is None:
-            self._handle = display(self.fig, display_id=True)
+            self._handle = self._display(self.fig, display_id=True)
         else:
             self._handle.update(self.fig)
         self._last_render = time.perf_counter()
@@ -211,6 +219,5 @@ class ProgressBoard(HyperParameters):
                 self._live_update(force=True)
                 self._handle = None  # a later cell gets a figure of its own
             elif self._mode() != 'off':
-                from IPython.display import display
-                display(self.render())
+                self._display(self.render())
         shell.events.register('post_execute', show)

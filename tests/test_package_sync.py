@@ -27,8 +27,13 @@ def tagged_cells():
 
 
 def normalised(func_node):
-    """A function's code without decorators, as canonical text."""
+    """A function's code without decorators, docstring indentation evened out."""
     func_node = func_node.__class__(**{**func_node.__dict__, 'decorator_list': []})
+    body = func_node.body
+    if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)):
+        doc = ast.Expr(ast.Constant(inspect.cleandoc(body[0].value.value)))
+        func_node.body = [doc] + body[1:]
     return ast.unparse(func_node)
 
 
