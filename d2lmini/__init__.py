@@ -26,4 +26,4 @@ from .regression import (SyntheticRegressionData, SGD, LinearRegressionScratch,
                          LinearRegression)
 from .data import DATA_URL, DATA_HUB, data_dir, download, extract, fetch
 from .classification import (FashionMNIST, Classifier, SoftmaxRegression,
-                             ImageLoader, check_resize)
+                             ImageLoader, ImageDataset, check_resize, scale_and_resize)
