@@ -27,3 +27,4 @@ from .regression import (SyntheticRegressionData, SGD, LinearRegressionScratch,
 from .data import DATA_URL, DATA_HUB, data_dir, download, extract, fetch
 from .classification import (FashionMNIST, Classifier, SoftmaxRegression,
                              ImageLoader, ImageDataset, check_resize, scale_and_resize)
+from .cnn import corr2d, init_cnn, LeNet
