@@ -37,6 +37,7 @@ RUNS = {
     'R10': ('chapter_multilayer-perceptrons/dropout.md', [0]),
     'R11': ('chapter_multilayer-perceptrons/dropout.md', [1]),
     'R12': ('chapter_multilayer-perceptrons/kaggle-house-price.md', [0, 1, 2, 3, 4]),
+    'R13': ('chapter_convolutional-neural-networks/lenet.md', [0]),
 }
 
 CHILD = r'''

@@ -49,4 +49,10 @@ def gpus_for(requested):
             raise RuntimeError(f'{message}; D2LMINI_REQUIRE_GPU is set, so not falling '
                                'back. Run on a machine with CUDA GPUs or unset it.')
         print(f'Trainer: {message}; training on {where}.')
+    if found:
+        # TF32 matrix units for float32 matmuls and convolutions: several times the
+        # throughput on Ampere and later GPUs, with ~1e-3 relative error per product,
+        # far below what SGD noise changes (accuracy stays at the published figures).
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
     return found

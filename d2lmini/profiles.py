@@ -99,7 +99,7 @@ def _last(source, metric):
 
 
 def expect(source, metric, *, below=None, above=None,
-           quick_below=None, quick_above=None):
+           quick_below=None, quick_above=None, quick_improves=True):
     """Check a result against the figure the book states for it.
 
     ``source`` is a number/tensor (then ``metric`` only names it) or a Module or
@@ -107,8 +107,9 @@ def expect(source, metric, *, below=None, above=None,
     value is finite. Full profile: it is ``< below`` and/or ``> above``. Quick
     profile: ``quick_below``/``quick_above`` if given; for a recorded curve
     with ``below`` (``above``) the last value must also be lower (higher) than
-    the first, i.e. training improved it. Raises AssertionError with the numbers
-    otherwise, and returns the value.
+    the first, i.e. training improved it (``quick_improves=False`` drops this for
+    runs known to stall early, such as the sigmoid LeNet). Raises AssertionError
+    with the numbers otherwise, and returns the value.
     """
     value, curve = _last(source, metric)
     prof = profile()
@@ -125,7 +126,7 @@ def expect(source, metric, *, below=None, above=None,
             checks.append((value < quick_below, f'< {quick_below}'))
         if quick_above is not None:
             checks.append((value > quick_above, f'> {quick_above}'))
-        if curve is not None and len(curve) > 1:
+        if quick_improves and curve is not None and len(curve) > 1:
             if below is not None:
                 checks.append((curve[-1] < curve[0], f'< first value {curve[0]:.4g}'))
             if above is not None:
