@@ -29,7 +29,7 @@ def init_cnn(module):
 
 
 class LeNet(d2l.Classifier):
-    """LeNet-5 as LeCun et al. (1998) built it: sigmoid units and average pooling."""
+    """LeNet-5's layout (LeCun et al., 1998) with sigmoid units and average pooling."""
     def __init__(self, lr=0.1, num_classes=10):
         super().__init__()
         self.save_hyperparameters()
