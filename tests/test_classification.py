@@ -140,3 +140,18 @@ def test_softmax_regression_learns_in_the_quick_profile(monkeypatch, fmnist):
     d2l.Trainer(max_epochs=10).fit(model, fmnist)
     acc = model.board.values('val_acc')
     assert len(acc) == 2 and acc[-1] > 0.7
+
+
+@needs_mirror
+def test_decoded_tensors_are_cached_and_a_damaged_cache_is_rebuilt(tmp_path, capsys):
+    first = cls.load_fashion_mnist_tensors(tmp_path)
+    cached = list((tmp_path / 'FashionMNIST').glob('decoded-*.pt'))
+    assert len(cached) == 1 and not list((tmp_path / 'FashionMNIST').glob('*.part'))
+    for raw in (tmp_path / 'FashionMNIST' / 'raw').iterdir():
+        raw.unlink()  # the second load must not need the raw files
+    again = cls.load_fashion_mnist_tensors(tmp_path)
+    assert torch.equal(again['val'][0], first['val'][0])
+    cached[0].write_bytes(b'not a tensor file')
+    rebuilt = cls.load_fashion_mnist_tensors(tmp_path)  # raw files come back from the mirror
+    assert torch.equal(rebuilt['train'][1], first['train'][1])
+    assert 'decoding again' in capsys.readouterr().out

@@ -201,3 +201,15 @@ def _text(folder):
     path = folder / 'plain.txt'
     path.write_text('not an archive')
     return path
+
+
+def test_download_of_a_registered_url_goes_through_the_mirror(env, tmp_path, monkeypatch):
+    mirror = tmp_path / 'mirror'
+    mirror.mkdir()
+    (mirror / 'kaggle_house_pred_train.csv').write_bytes(GOOD)
+    monkeypatch.setenv('D2LMINI_MIRROR', str(mirror))
+    res = d2l.DATA_HUB['kaggle_house_train']
+    monkeypatch.setitem(d2l.DATA_HUB, 'kaggle_house_train', dl.Resource(res.path, GOOD_SHA1, res.urls))
+    path = d2l.download(d2l.DATA_URL + 'kaggle_house_pred_train.csv', sha1_hash=GOOD_SHA1)
+    assert pathlib.Path(path) == env / 'kaggle_house_pred_train.csv'
+    assert pathlib.Path(path).read_bytes() == GOOD
