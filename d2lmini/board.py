@@ -80,7 +80,7 @@ class ProgressBoard(HyperParameters):
         self.save_hyperparameters()
         self._xs, self._ys, self._pending, self._lines = {}, {}, {}, {}
         self._handle, self._last_render, self._shown_pending = None, 0.0, False
-        self._epoch_clock, self.title = None, ''
+        self._epoch_clock, self._epoch_times, self.title = None, [], ''
 
     # -- recording ---------------------------------------------------------
     def draw(self, x, y, label, every_n=1):
@@ -124,7 +124,7 @@ class ProgressBoard(HyperParameters):
         now = time.perf_counter()
         done, total = trainer.epoch + 1, trainer.max_epochs
         start = self._epoch_clock if self._epoch_clock is not None else now
-        self._epoch_times = getattr(self, '_epoch_times', []) + [now - start]
+        self._epoch_times.append(now - start)
         self._epoch_clock = now
         per_epoch = float(np.mean(self._epoch_times[-5:]))
         gpus = getattr(trainer, 'gpus', None)

@@ -106,10 +106,6 @@ class ImageLoader(d2l.TensorLoader):
         for images, labels in super().__iter__():
             yield scale_and_resize(images, size), labels
 
-    def to(self, device):
-        images, labels = (t.to(device) for t in self.tensors)
-        return ImageLoader(images, labels, self.batch_size, self.shuffle, self.resize)
-
 
 class ImageDataset(torch.utils.data.Dataset):
     """Indexable view of image tensors: ``dataset[i]`` is (image, label) as d2l returns it."""

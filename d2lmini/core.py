@@ -4,6 +4,7 @@ run of the book is built from (sections 3.2, 3.4, 4.3, 6.4, 6.7).
 The methods here are the code the notebooks show; ``tests/test_package_sync.py``
 fails if a notebook and this file drift apart.
 """
+import copy
 import math
 
 import torch
@@ -79,9 +80,10 @@ class TensorLoader:
         self.num_examples = sizes.pop()
 
     def to(self, device):
-        """The same loader over copies of the tensors on ``device``."""
-        return TensorLoader([t.to(device) for t in self.tensors], self.batch_size,
-                            self.shuffle)
+        """The same loader (subclasses included) over copies of the tensors on ``device``."""
+        moved = copy.copy(self)
+        moved.tensors = tuple(t.to(device) for t in self.tensors)
+        return moved
 
     def __len__(self):
         return math.ceil(self.num_examples / self.batch_size)
