@@ -213,3 +213,34 @@ def test_board_mode_rejects_unknown_values(monkeypatch):
     monkeypatch.setenv('D2LMINI_BOARD', 'sometimes')
     with pytest.raises(ValueError, match='live, static, off'):
         d2l.board.board_mode()
+
+
+def test_live_board_updates_one_figure_in_place(monkeypatch, capsys):
+    """Live mode: one display, then updates of the same display id; no text lines."""
+    from IPython.core.displaypub import DisplayPublisher
+    from IPython.core.interactiveshell import InteractiveShell
+
+    class Recorder(DisplayPublisher):
+        def publish(self, data, metadata=None, source=None, *, transient=None,
+                    update=False, **kwargs):
+            calls.append(('update' if update else 'display', (transient or {}).get('display_id'),
+                          'image/svg+xml' in data))
+
+    calls = []
+    monkeypatch.setenv('D2LMINI_PROFILE', 'full')
+    monkeypatch.setenv('D2LMINI_BOARD', 'live')
+    shell = InteractiveShell.instance()
+    try:
+        monkeypatch.setattr(shell, 'display_pub', Recorder(shell=shell))
+        data = d2l.SyntheticRegressionData(torch.tensor([1.0]), 0.0)
+        model = d2l.LinearRegressionScratch(1, lr=0.03)
+        d2l.Trainer(max_epochs=3).fit(model, data)
+        shell.events.trigger('post_execute')  # the end of the cell
+    finally:
+        InteractiveShell.clear_instance()
+    kinds = [kind for kind, _, _ in calls]
+    assert kinds[0] == 'display' and set(kinds[1:]) == {'update'} and len(kinds) >= 4
+    assert len({display_id for _, display_id, _ in calls}) == 1
+    assert all(svg for _, _, svg in calls)
+    assert capsys.readouterr().out == ''
+    assert model.board.title.startswith('3 epochs')
