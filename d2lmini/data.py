@@ -157,10 +157,14 @@ def fetch(name, folder=None):
     if name not in DATA_HUB:
         raise KeyError(f'{name!r} is not a registered data file; known: '
                        f'{", ".join(sorted(DATA_HUB))}')
-    res = DATA_HUB[name]
+    return _obtain(name, DATA_HUB[name], folder)
+
+
+def _obtain(name, res, folder):
+    """The file of ``res`` in ``folder`` (default: the cache): cached, mirrored or downloaded."""
     folder = pathlib.Path(folder) if folder is not None else data_dir()
     target = folder / res.path
-    if target.exists() and sha1_of(target) == res.sha1:
+    if target.exists() and (res.sha1 is None or sha1_of(target) == res.sha1):
         return target
     tried = []
     if target.exists():
@@ -203,7 +207,7 @@ def _unavailable_message(name, res, target, tried):
     lines += [f'  - {source}: {why}' for source, why in tried] or ['  - nothing']
     lines += [
         f'Expected file: {target}',
-        f'Expected sha1: {res.sha1}',
+        f'Expected sha1: {res.sha1 or "(not given)"}',
         'To fix: download it from ' + ' or '.join(res.urls) +
         (f' (extract {res.path} from the archive)' if res.archive else '') +
         f' and place it at the path above, or set D2LMINI_MIRROR to a folder '
@@ -221,19 +225,8 @@ def download(url, folder=None, sha1_hash=None):
     for name, res in DATA_HUB.items():
         if url in res.urls and res.archive is None:
             return str(fetch(name, folder))
-    folder = pathlib.Path(folder) if folder is not None else data_dir()
     fname = url.split('/')[-1]
-    target = folder / fname
-    if target.exists() and (sha1_hash is None or sha1_of(target) == sha1_hash):
-        return str(target)
-    tried = []
-    for source in _mirror_candidates(fname) + [url]:
-        why = _place(source, target, sha1_hash, _attempts_for(source))
-        if why is None:
-            return str(target)
-        tried.append((source, why))
-    res = Resource(fname, sha1_hash or '(not given)', (url,))
-    raise DataUnavailable(_unavailable_message(fname, res, target, tried))
+    return str(_obtain(fname, Resource(fname, sha1_hash, (url,)), folder))
 
 
 def _is_within(base, path):
