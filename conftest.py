@@ -13,8 +13,8 @@ import nbval.plugin
 
 os.environ.setdefault('D2LMINI_BOARD', 'static')
 if 'D2LMINI_PROFILE' not in os.environ:
-    import torch
-    os.environ['D2LMINI_PROFILE'] = 'full' if torch.cuda.is_available() else 'quick'
+    from d2lmini.profiles import suite_profile
+    os.environ['D2LMINI_PROFILE'] = suite_profile()
 
 
 class _NbformatWithMyst:

@@ -20,14 +20,11 @@ LANGS = {'en': '_config.yml', 'zh': '_config.zh.yml'}
 BIN = pathlib.Path(sys.executable).parent
 
 
-def default_profile():
-    import torch
-    return 'full' if torch.cuda.is_available() else 'quick'
-
-
 def notebook_env():
     env = dict(os.environ)
-    env.setdefault('D2LMINI_PROFILE', default_profile())
+    if 'D2LMINI_PROFILE' not in env:
+        from d2lmini.profiles import suite_profile
+        env['D2LMINI_PROFILE'] = suite_profile()
     env.setdefault('D2LMINI_BOARD', 'static')
     env.setdefault('D2LMINI_BUILD', str(BUILD / 'outputs'))
     env.pop('MPLBACKEND', None)  # notebooks must keep the inline backend

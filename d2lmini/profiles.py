@@ -31,6 +31,12 @@ def profile():
     return name
 
 
+def suite_profile():
+    """The profile the test suite and the book build use unless told otherwise:
+    ``full`` where a CUDA GPU is visible, ``quick`` elsewhere."""
+    return 'full' if torch.cuda.is_available() else 'quick'
+
+
 def capped_epochs(max_epochs):
     """``max_epochs`` in the full profile; at most QUICK_MAX_EPOCHS in quick."""
     if not isinstance(max_epochs, int) or max_epochs < 0:

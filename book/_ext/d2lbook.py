@@ -10,11 +10,12 @@
   Chinese terms such as 梯度下降 are indexed as words.
 """
 import datetime
-import os
+import functools
 import pathlib
 import sys
 
 import jupytext
+from d2lmini.profiles import profile as build_profile
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / 'book'))
@@ -23,10 +24,7 @@ import glossary  # noqa: E402
 LANGUAGES = {'en': ('English', 'en'), 'zh': ('中文', 'zh-Hans')}
 
 
-def build_profile():
-    return os.environ.get('D2LMINI_PROFILE', '').strip() or 'full'
-
-
+@functools.lru_cache(maxsize=None)
 def build_device():
     """The device notebooks execute on in this build, in words and as a short key."""
     import torch
