@@ -15,7 +15,7 @@ from matplotlib import pyplot as plt
 nn_Module = nn.Module
 
 # Order matters: later modules subclass names defined by earlier ones.
-from .profiles import (profile, capped_epochs, capped_batches, expect, seed,
+from .profiles import (profile, capped_epochs, capped_batches, expect, check_close, seed,
                        build_dir)
 from .devices import cpu, gpu, num_gpus, try_gpu, try_all_gpus, gpus_for
 from .plotting import use_svg_display, set_figsize, set_axes, plot, show_images

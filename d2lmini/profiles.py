@@ -143,3 +143,28 @@ def expect(source, metric, *, below=None, above=None,
                              f'({prof} profile)')
     print(f'{metric} = {value:.4g} (expected {wanted}, {prof} profile): ok')
     return value
+
+
+def check_close(actual, expected, what, *, rtol=1e-5, atol=1e-8):
+    """Assert that ``actual`` equals ``expected`` within tolerance, and say so.
+
+    Both may be tensors, arrays or numbers of the same shape. Prints one line
+    with the largest absolute difference when they agree; raises AssertionError
+    naming ``what`` when they do not. Returns that largest difference.
+    """
+    a = torch.as_tensor(_detached(actual), dtype=torch.float64)
+    e = torch.as_tensor(_detached(expected), dtype=torch.float64)
+    if a.shape != e.shape:
+        raise AssertionError(f'{what}: shapes differ, {tuple(a.shape)} vs {tuple(e.shape)}')
+    diff = (a - e).abs().max().item() if a.numel() else 0.0
+    if not torch.allclose(a, e, rtol=rtol, atol=atol, equal_nan=False):
+        raise AssertionError(f'{what}: they differ by up to {diff:.3g} '
+                             f'(allowed: rtol={rtol:g}, atol={atol:g})')
+    print(f'{what}: ok (largest difference {diff:.2g})')
+    return diff
+
+
+def _detached(value):
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu()
+    return value

@@ -1,7 +1,7 @@
 """The English and Chinese trees mirror each other: same pages, same code, same tags."""
 import pytest
 
-from notebook_tools import (LANGUAGES, NOTEBOOKS, code_cells, notebook_paths,
+from notebook_tools import (LANGUAGES, NOTEBOOKS, cjk_line_breaks, code_cells, notebook_paths,
                             raw_code_blocks, toc_files)
 
 PAGES = notebook_paths('en')
@@ -33,3 +33,11 @@ def test_pages_are_jupytext_notebooks_with_a_title(page):
         body = text.split('\n---\n', 1)[1]
         first = next(line for line in body.splitlines() if line.strip())
         assert first.startswith('# '), f'{lang}/{page} must start with a "# " title'
+
+
+@pytest.mark.parametrize('page', PAGES)
+def test_no_line_break_inside_chinese_prose(page):
+    text = (NOTEBOOKS / 'zh' / page).read_text(encoding='utf-8')
+    breaks = cjk_line_breaks(text)
+    assert not breaks, (f'zh/{page}: a line break between two Chinese characters at line(s) '
+                        f'{breaks} shows as a stray space; join those lines')

@@ -104,6 +104,7 @@ def write_notebooks(app, exception):
 
 
 def setup(app):
+    app.setup_extension('d2lfigures')
     app.add_config_value('d2l_language', 'en', 'html')
     app.connect('config-inited', config_inited)
     app.connect('html-page-context', page_context)
