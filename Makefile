@@ -5,13 +5,25 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: book test serve run venv clean glossary
+.PHONY: book test outputs check-site serve run venv clean glossary
 
 book: venv
 	$(PY) book/make.py book
 
 test: venv
 	$(PY) book/make.py test
+
+# Store full-profile runs for the site: make outputs PAGES="chapter_x/page ..." (no PAGES:
+# every page whose stored run is missing or stale and that fits on this machine).
+outputs: venv
+	$(PY) book/make.py outputs $(PAGES)
+
+# CI's checks of the built site: a real browser over both languages (needs Chromium, e.g.
+# Debian's chromium package) and a downloaded notebook run in a fresh environment.
+check-site: venv
+	$(PY) -m pip install --disable-pip-version-check -q -r book/requirements-browser.txt
+	$(PY) book/check_browser.py
+	$(PY) book/check_download.py
 
 serve: venv
 	$(PY) book/make.py serve $(PORT)

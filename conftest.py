@@ -42,3 +42,61 @@ def pytest_collect_file(file_path, parent):
     if ((opt.nbval or opt.nbval_lax) and file_path.suffix == '.md'
             and 'notebooks' in file_path.parts and _is_myst_notebook(file_path)):
         return nbval.plugin.IPyNbFile.from_parent(parent, path=file_path)
+
+
+# -- every notebook executed once per run, its outputs kept for the book -----------------
+# nbval runs the cells; these hooks (1) fail a cell tagged raises-exception that raised
+# nothing, and (2) when every cell of a notebook passed, keep the executed notebook under
+# _build/executed/<profile>-<device>/ so that `make book` shows these outputs instead of
+# executing the page a second time (both languages share them: their code is identical).
+import pathlib  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import pytest  # noqa: E402
+
+_ROOT = pathlib.Path(__file__).resolve().parent
+_RESULTS = {}  # notebook path -> [start time, {cell index: (passed, outputs)}]
+
+
+def _is_cell(item):
+    return isinstance(item, nbval.plugin.IPyNbCell)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    if not _is_cell(item) or call.when != 'call':
+        return
+    report = outcome.get_result()
+    outputs = item.test_outputs or []
+    tags = item.cell.metadata.get('tags', [])
+    if report.passed and 'raises-exception' in tags and not any(
+            o.get('output_type') == 'error' for o in outputs):
+        report.outcome = 'failed'
+        report.longrepr = (f'{item.nodeid}: the cell is tagged raises-exception but raised '
+                           'nothing; the error it demonstrates has gone (fix the code, or the '
+                           'tag and the prose)')
+    state = _RESULTS.setdefault(str(item.parent.path), [time.perf_counter(), {}])
+    state[1][item.cell_num] = (report.passed, outputs)
+
+
+def pytest_runtest_teardown(item, nextitem):
+    if not _is_cell(item) or (nextitem is not None and nextitem.parent is item.parent):
+        return
+    state = _RESULTS.pop(str(item.parent.path), None)
+    path = pathlib.Path(item.parent.path)
+    notebooks = _ROOT / 'notebooks'
+    if state is None or notebooks not in path.parents:
+        return
+    start, cells = state
+    code = [c for c in item.parent.nb.cells if c.cell_type == 'code']
+    if len(cells) != len(code) or not all(passed for passed, _ in cells.values()):
+        return  # a failed notebook keeps nothing: the book build would execute it again
+    sys.path.insert(0, str(_ROOT / 'book'))
+    import runs
+    for i, cell in enumerate(code):
+        cell.outputs = cells[i][1]
+    page = path.relative_to(notebooks).with_suffix('').as_posix().split('/', 1)[1]
+    runs.save_executed(page, os.environ['D2LMINI_PROFILE'], item.parent.nb,
+                       time.perf_counter() - start)

@@ -30,13 +30,11 @@ kernelspec:
 TEXT = {
     'en': ('# Glossary',
            'Every English term of the book with the Chinese term the Chinese edition '
-           'uses for it, in the order of the chapter where it first matters. This page is '
-           'generated from `book/glossary.yml`; edit that file, not this page.',
+           'uses for it, in the order of the chapter where it first matters.',
            ('English', '中文', 'Chapter')),
     'zh': ('# 术语表',
            '本书用到的术语及其英文原文，按首次出现的章节排列。中文站点的搜索也依据这份术语表'
-           '切分词语，所以在搜索框中输入“梯度下降”这样的完整术语即可找到相关章节。本页由 '
-           '`book/glossary.yml` 生成，请修改该文件而不是本页。',
+           '切分词语，所以在搜索框中输入“梯度下降”这样的完整术语即可找到相关章节。',
            ('中文', 'English', '章')),
 }
 
@@ -63,7 +61,8 @@ def page(lang):
     for e in load():
         first, second = (e['en'], e['zh']) if lang == 'en' else (e['zh'], e['en'])
         rows.append(f'| {first} | {second} | {e.get("chapter", "")} |')
-    return f'{HEADER}\n{title}\n\n{intro}\n\n' + '\n'.join(rows) + '\n'
+    note = '% Generated from book/glossary.yml by book/glossary.py: edit that file, not this page.'
+    return f'{HEADER}\n{title}\n\n{note}\n\n{intro}\n\n' + '\n'.join(rows) + '\n'
 
 
 def page_path(lang):

@@ -138,11 +138,27 @@ def expect(source, metric, *, below=None, above=None,
             if above is not None:
                 checks.append((curve[-1] > curve[0], f'> first value {curve[0]:.4g}'))
     wanted = ' and '.join(text for _, text in checks) or 'finite'
-    if not all(ok for ok, _ in checks):
+    ok = all(passed for passed, _ in checks)
+    _log_check(metric, f'{value:.4g}, expected {wanted}', ok, value=value)
+    if not ok:
         raise AssertionError(f'{metric} = {value:.4g}, expected {wanted} '
                              f'({prof} profile)')
     print(f'{metric} = {value:.4g} (expected {wanted}, {prof} profile): ok')
     return value
+
+
+def _log_check(what, detail, ok, **extra):
+    """Append one result check to the file named by D2LMINI_CHECK_LOG, if set.
+
+    ``make outputs`` sets it, so that a stored run records every check its page made.
+    """
+    path = os.environ.get('D2LMINI_CHECK_LOG')
+    if not path:
+        return
+    import json
+    record = {'what': what, 'detail': detail, 'ok': bool(ok), 'profile': profile(), **extra}
+    with open(path, 'a', encoding='utf-8') as f:
+        f.write(json.dumps(record) + '\n')
 
 
 def check_close(actual, expected, what, *, rtol=1e-5, atol=1e-8):
@@ -157,7 +173,9 @@ def check_close(actual, expected, what, *, rtol=1e-5, atol=1e-8):
     if a.shape != e.shape:
         raise AssertionError(f'{what}: shapes differ, {tuple(a.shape)} vs {tuple(e.shape)}')
     diff = (a - e).abs().max().item() if a.numel() else 0.0
-    if not torch.allclose(a, e, rtol=rtol, atol=atol, equal_nan=False):
+    ok = torch.allclose(a, e, rtol=rtol, atol=atol, equal_nan=False)
+    _log_check(what, f'largest difference {diff:.2g} (rtol={rtol:g}, atol={atol:g})', ok)
+    if not ok:
         raise AssertionError(f'{what}: they differ by up to {diff:.3g} '
                              f'(allowed: rtol={rtol:g}, atol={atol:g})')
     print(f'{what}: ok (largest difference {diff:.2g})')
