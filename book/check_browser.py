@@ -118,8 +118,11 @@ def check_switch(page, base, problems):
 def check_search(page, base, problems, site):
     query = urllib.parse.quote(SEARCH_TERM)
     page.goto(f'{base}/zh/search.html?q={query}', wait_until='load')
-    page.wait_for_function("() => { const s = document.querySelector('#search-results'); "
-                           "return s && s.querySelector('p.search-summary'); }", timeout=60000)
+    # Sphinx lists results one by one and writes the count into the summary when it is done
+    page.wait_for_function("() => { const s = document.querySelector('#search-results "
+                           "p.search-summary'); return s && /\\d/.test(s.textContent) && "
+                           "document.querySelectorAll('#search-results li').length >= "
+                           "parseInt(s.textContent.match(/\\d+/)[0]); }", timeout=60000)
     listed = set(page.evaluate(
         "() => [...document.querySelectorAll('#search-results li a')]"
         ".map(a => new URL(a.href).pathname)"))

@@ -123,8 +123,10 @@ def check(site):
         problems.append('no favicon.ico at the site root')
     index = search_index(site, 'zh')
     for term in SEARCH_TERMS:
-        docs = index['terms'].get(term, [])
-        found = {index['docnames'][i] for i in (docs if isinstance(docs, list) else [docs])}
+        found = set()
+        for kind in ('terms', 'titleterms'):  # Sphinx keeps words of titles apart
+            docs = index[kind].get(term, [])
+            found |= {index['docnames'][i] for i in (docs if isinstance(docs, list) else [docs])}
         for page in pages:
             text = (ROOT / 'notebooks' / 'zh' / f'{page}.md').read_text(encoding='utf-8')
             if term in text.split('\n---\n', 1)[-1] and page not in found:

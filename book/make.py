@@ -49,7 +49,7 @@ def test(args):
     workers = env.get('D2LMINI_TEST_WORKERS', '2')
     print(f'profile: {env["D2LMINI_PROFILE"]}', flush=True)
     cmd = [sys.executable, '-m', 'pytest', 'tests', 'notebooks/en', '--nbval-lax',
-           '--nbval-current-env', '-p', 'no:cacheprovider', '-q']
+           '--nbval-current-env', '-p', 'no:cacheprovider', '-q', '-rs']  # -rs: say why a test skipped
     if workers != '1':
         cmd += ['-n', workers, '--dist', 'loadfile']
         # One thread per kernel: parallel notebooks each using every core make

@@ -28,3 +28,4 @@ from .data import DATA_URL, DATA_HUB, data_dir, download, extract, fetch
 from .classification import (FashionMNIST, Classifier, SoftmaxRegression,
                              ImageLoader, ImageDataset, check_resize, scale_and_resize)
 from .cnn import corr2d, init_cnn, LeNet
+from .d2l_compat import *  # noqa: F401,F403  (d2l's framework aliases: d2l.reshape, ...)

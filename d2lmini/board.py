@@ -13,6 +13,7 @@ Values handed to :meth:`ProgressBoard.draw` may be tensors on any device. They
 are averaged on that device and read back to the host only when the figure is
 drawn, so plotting never forces a per-batch host synchronisation.
 """
+import collections
 import os
 import time
 
@@ -23,6 +24,7 @@ from matplotlib.figure import Figure
 from .base import HyperParameters
 
 MODES = ('live', 'static', 'off')
+Point = collections.namedtuple('Point', ['x', 'y'])
 
 
 def _ipython():
@@ -116,7 +118,13 @@ class ProgressBoard(HyperParameters):
 
     def points(self, label):
         """The plotted ``(x, y)`` points of curve ``label``."""
-        return list(zip(self._xs.get(label, []), self.values(label)))
+        return [Point(x, y) for x, y in zip(self._xs.get(label, []), self.values(label))]
+
+    @property
+    def data(self):
+        """d2l's view of the board: each curve label mapped to its list of points, each
+        with ``.x`` and ``.y`` (e.g. ``board.data['val_loss'][-1].y``)."""
+        return {label: self.points(label) for label in self._xs}
 
     # -- progress ----------------------------------------------------------
     def end_epoch(self, trainer):

@@ -170,7 +170,7 @@ class Classifier(d2l.Module):
         X = torch.randn(*X_shape)
         for layer in self.net:
             X = layer(X)
-            print(f'{layer.__class__.__name__:<12} output shape: {tuple(X.shape)}')
+            print(f'{layer.__class__.__name__:<12} output shape: {X.shape}')
 
 
 class SoftmaxRegression(Classifier):

@@ -121,8 +121,16 @@ class ShapeError(RuntimeError):
 
 
 class DataModule(d2l.HyperParameters):
-    """The base class of the book's datasets."""
-    def __init__(self, root=None, num_workers=0):
+    """The base class of the book's datasets.
+
+    ``root`` is the data folder (default: d2lmini's cache, ``d2l.data_dir()``, as a
+    path string, so that code passing ``root=self.root`` to torchvision works);
+    ``num_workers`` is accepted for d2l's signature and unused: the book's loaders
+    slice tensors and need no worker processes.
+    """
+    def __init__(self, root=None, num_workers=4):
+        if root is None:
+            root = str(d2l.data_dir())
         self.save_hyperparameters()
 
     def get_dataloader(self, train):

@@ -219,14 +219,53 @@ def download(url, folder=None, sha1_hash=None):
     """Download ``url`` into ``folder`` (default: the cache) and return the local path.
 
     d2l's signature. A registered canonical URL goes through :func:`fetch` (mirror,
-    hash, retries); any other URL is checked against ``sha1_hash`` when given and
-    the mirror is tried first under the URL's file name.
+    hash, retries). The URL of a registered archive (d2l's ``fra-eng.zip``) gives
+    that archive: the original, checked against its sha1, if the cache, the
+    mirror or the network has it; otherwise one assembled from the archive's
+    registered members, each fetched and checked against its own sha1 (an offline
+    mirror holds the extracted ``fra-eng/`` folder, not the zip), so that
+    ``extract(download(url))`` yields the same files. Any other URL is checked
+    against ``sha1_hash`` when given, and the mirror is tried first under the
+    URL's file name.
     """
     for name, res in DATA_HUB.items():
         if url in res.urls and res.archive is None:
             return str(fetch(name, folder))
+    members = {name: res for name, res in DATA_HUB.items() if res.archive and url in res.urls}
+    if members:
+        return str(_archive(url, members, folder))
     fname = url.split('/')[-1]
     return str(_obtain(fname, Resource(fname, sha1_hash, (url,)), folder))
+
+
+def _archive(url, members, folder):
+    """The registered archive at ``url``: the original if obtainable, else rebuilt from its
+    checked members (a zip with fixed timestamps, written atomically)."""
+    folder = pathlib.Path(folder) if folder is not None else data_dir()
+    first = next(iter(members.values()))
+    original = Resource(first.archive, first.archive_sha1, (url,))
+    target = folder / first.archive
+    if target.exists() and sha1_of(target) == first.archive_sha1:
+        return target
+    for source in _mirror_candidates(first.archive):
+        if _place(source, target, first.archive_sha1, _attempts_for(source)) is None:
+            return target
+    paths = {name: _obtain(name, res, folder) for name, res in members.items()}  # checked
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.d2lmini-', suffix='.part')
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp, 'w', zipfile.ZIP_DEFLATED) as archive:
+            for name in sorted(paths):
+                info = zipfile.ZipInfo(members[name].path, date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, paths[name].read_bytes())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, folder / original.path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return folder / original.path
 
 
 def _is_within(base, path):

@@ -104,6 +104,47 @@ def _last(source, metric):
     return curve[-1], curve
 
 
+def _loader_tensors(loader):
+    """The tensors behind a (possibly capped) tensor-resident loader, else None."""
+    while loader is not None and not hasattr(loader, 'tensors'):
+        loader = getattr(loader, 'loader', None)
+    return None if loader is None else loader.tensors
+
+
+def _check_validation(source, metric, recorded):
+    """Validation of ``source``'s last fit used held-out data and evaluation mode."""
+    model = source.model if hasattr(source, 'model') and hasattr(source, 'fit') else source
+    trainer = getattr(model, 'trainer', None)
+    if trainer is None or getattr(trainer, 'val_dataloader', None) is None:
+        return
+    train, val = (_loader_tensors(trainer.train_dataloader),
+                  _loader_tensors(trainer.val_dataloader))
+    if train is not None and val is not None and (
+            train[0] is val[0] or (train[0].shape == val[0].shape
+                                   and torch.equal(train[0], val[0]))):
+        _log_check(metric, 'validation read the training data', False)
+        raise AssertionError(f'{metric}: the validation data is the training data; validate '
+                             'on the held-out split (data.val_dataloader())')
+    from .board import ProgressBoard
+    board, was_training = model.board, model.training
+    model.board = ProgressBoard(display=False)
+    try:
+        model.eval()
+        with torch.no_grad():
+            for batch in trainer.val_dataloader:
+                model.validation_step(trainer.prepare_batch(batch))
+        again = model.board.values(metric)
+    finally:
+        model.board = board
+        model.train(was_training)
+    if again and not math.isclose(again[-1], recorded, rel_tol=1e-3, abs_tol=1e-5):
+        _log_check(metric, f'recorded {recorded:.4g}, re-evaluated {again[-1]:.4g}', False)
+        raise AssertionError(
+            f'{metric}: the run recorded {recorded:.4g}, but evaluating the trained model '
+            f'on the validation data in evaluation mode gives {again[-1]:.4g}; was the '
+            'validation run in training mode (model.eval()) or on other data?')
+
+
 def expect(source, metric, *, below=None, above=None,
            quick_below=None, quick_above=None, quick_improves=True):
     """Check a result against the figure the book states for it.
@@ -116,12 +157,20 @@ def expect(source, metric, *, below=None, above=None,
     the first, i.e. training improved it (``quick_improves=False`` drops this for
     runs known to stall early, such as the sigmoid LeNet). Raises AssertionError
     with the numbers otherwise, and returns the value.
+
+    For a validation metric (``val_...``) of a training run it also checks, in both
+    profiles, that the run really validated on held-out data in evaluation mode:
+    the validation data must not be the training data, and evaluating the trained
+    model again on the validation data, in evaluation mode and without the board,
+    must give the recorded value.
     """
     value, curve = _last(source, metric)
     prof = profile()
     checks = []
     if not math.isfinite(value):
         raise AssertionError(f'{metric} = {value}: training diverged or produced NaN')
+    if metric.startswith('val_') and curve is not None:
+        _check_validation(source, metric, value)
     if prof == 'full':
         if below is not None:
             checks.append((value < below, f'< {below}'))

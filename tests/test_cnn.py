@@ -39,7 +39,7 @@ def test_lenet_shapes_and_apply_init(capsys):
     assert model(torch.zeros(5, 1, 28, 28)).shape == (5, 10)
     model.layer_summary((1, 1, 28, 28))
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 12 and lines[5].split()[-4:] == ['(1,', '16,', '5,', '5)']
+    assert len(lines) == 12 and lines[5].split()[-4:] == ['torch.Size([1,', '16,', '5,', '5])']
 
 
 def test_expect_can_skip_the_improvement_check_for_stalled_runs(monkeypatch):
