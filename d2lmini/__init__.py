@@ -14,6 +14,9 @@ from matplotlib import pyplot as plt
 
 nn_Module = nn.Module
 
+from ._compat import prepare_torchvision as _prepare_torchvision
+_prepare_torchvision()  # lets `import torchvision` work beside a CPU-only torch (see _compat)
+
 # Order matters: later modules subclass names defined by earlier ones.
 from .profiles import (profile, capped_epochs, capped_batches, expect, check_close, seed,
                        build_dir)

@@ -35,7 +35,8 @@ _CJK = re.compile(r'[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]')
 
 def measure(label, size=13):
     """Approximate width in pixels of ``label`` set at ``size`` px (CJK glyphs are square)."""
-    plain = re.sub(r'[_^]\{([^}]*)\}|[_^](\S)', lambda m: m.group(1) or m.group(2), label)
+    plain = re.sub(r'(?<!\\)[_^]\{([^}]*)\}|(?<!\\)[_^](\S)', lambda m: m.group(1) or m.group(2),
+                   label).replace('\\_', '_').replace('\\^', '^')
     plain = plain.lstrip('$')
     width = 0.0
     for ch in plain:
@@ -51,18 +52,23 @@ def measure(label, size=13):
 
 
 def _tspans(label, size):
-    """SVG markup of a label with _sub and ^sup parts turned into shifted tspans."""
+    """SVG markup of a label with _sub and ^sup parts turned into shifted tspans
+    (``\\_`` and ``\\^`` stand for a literal underscore or caret, as in code names)."""
     out, pos = [], 0
-    for m in re.finditer(r'([_^])(\{([^}]*)\}|(\S))', label):
-        out.append(html.escape(label[pos:m.start()]))
+    for m in re.finditer(r'(?<!\\)([_^])(\{([^}]*)\}|(\S))', label):
+        out.append(_literal(label[pos:m.start()]))
         part = m.group(3) if m.group(3) is not None else m.group(4)
         shift = 0.3 if m.group(1) == '_' else -0.4
         small = round(size * 0.72, 1)
         out.append(f'<tspan dy="{shift * size:.1f}" font-size="{small}">{html.escape(part)}</tspan>'
                    f'<tspan dy="{-shift * size:.1f}">\u200b</tspan>')
         pos = m.end()
-    out.append(html.escape(label[pos:]))
+    out.append(_literal(label[pos:]))
     return ''.join(out)
+
+
+def _literal(text):
+    return html.escape(text.replace('\\_', '_').replace('\\^', '^'))
 
 
 class Fig:
