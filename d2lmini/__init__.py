@@ -32,3 +32,7 @@ from .classification import (FashionMNIST, Classifier, SoftmaxRegression,
                              ImageLoader, ImageDataset, check_resize, scale_and_resize)
 from .cnn import corr2d, init_cnn, LeNet
 from .d2l_compat import *  # noqa: F401,F403  (d2l's framework aliases: d2l.reshape, ...)
+from .text import (Vocab, known_indices, TimeMachine, MTFraEng, show_list_len_pair_hist)
+from .rnn import check_len, check_shape, RNNScratch, RNNLMScratch, RNN, RNNLM, GRU
+from .seq2seq import (Encoder, Decoder, EncoderDecoder, init_seq2seq, Seq2SeqEncoder,
+                      Seq2SeqDecoder, Seq2Seq, bleu, beam_search, BeamSearchOutput)

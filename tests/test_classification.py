@@ -155,3 +155,33 @@ def test_decoded_tensors_are_cached_and_a_damaged_cache_is_rebuilt(tmp_path, cap
     rebuilt = cls.load_fashion_mnist_tensors(tmp_path)  # raw files come back from the mirror
     assert torch.equal(rebuilt['train'][1], first['train'][1])
     assert 'decoding again' in capsys.readouterr().out
+
+
+@needs_mirror
+def test_fresh_decode_matches_an_independent_reading_of_the_idx_files(tmp_path):
+    """Pixels and labels against the IDX format read by hand: big-endian header, then the
+    images row by row (a transposed or shifted decoder fails here, even on a fresh cache)."""
+    import struct
+    import numpy as np
+    tensors = cls.load_fashion_mnist_tensors(str(tmp_path))  # decodes from the raw files
+    for split, (images, labels) in (('train', ('train-images-idx3-ubyte.gz',
+                                               'train-labels-idx1-ubyte.gz')),
+                                    ('val', ('t10k-images-idx3-ubyte.gz',
+                                             't10k-labels-idx1-ubyte.gz'))):
+        with gzip.open(tmp_path / 'FashionMNIST' / 'raw' / images, 'rb') as f:
+            magic, n, rows, cols = struct.unpack('>IIII', f.read(16))
+            pixels = np.frombuffer(f.read(), dtype=np.uint8)
+        with gzip.open(tmp_path / 'FashionMNIST' / 'raw' / labels, 'rb') as f:
+            magic_l, n_l = struct.unpack('>II', f.read(8))
+            truth = np.frombuffer(f.read(), dtype=np.uint8)
+        assert (magic, magic_l, rows, cols) == (2051, 2049, 28, 28) and n == n_l
+        X, y = tensors[split]
+        assert X.shape == (n, 1, 28, 28) and y.shape == (n,)
+        rng = np.random.default_rng(0)
+        for i in rng.integers(0, n, 20):
+            expected = pixels[i * 784:(i + 1) * 784].reshape(28, 28)  # row-major, as the spec says
+            assert np.array_equal(X[i, 0].numpy(), expected), f'{split} image {i}'
+            assert not np.array_equal(expected, expected.T)
+        assert np.array_equal(y.numpy(), truth)
+    # and a well-known fact: the first training image is an ankle boot (label 9)
+    assert tensors['train'][1][0].item() == 9

@@ -213,3 +213,16 @@ def test_download_of_a_registered_url_goes_through_the_mirror(env, tmp_path, mon
     path = d2l.download(d2l.DATA_URL + 'kaggle_house_pred_train.csv', sha1_hash=GOOD_SHA1)
     assert pathlib.Path(path) == env / 'kaggle_house_pred_train.csv'
     assert pathlib.Path(path).read_bytes() == GOOD
+
+
+def test_an_archive_member_with_the_wrong_content_is_refused(server, env):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, 'w') as z:
+        z.writestr('pack2/a.txt', b'not what was registered\n')
+    blob = buf.getvalue()
+    server.files['/files/pack2.zip'] = blob
+    dl.register('packed-bad', 'pack2/a.txt', GOOD_SHA1, [server.url + '/files/pack2.zip'],
+                archive='pack2.zip', archive_sha1=hashlib.sha1(blob).hexdigest())
+    with pytest.raises(dl.DataUnavailable, match='wrong sha1'):
+        d2l.fetch('packed-bad')
+    assert files_in(env) == []  # neither the member nor the archive is left behind
