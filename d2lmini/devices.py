@@ -51,8 +51,9 @@ def gpus_for(requested):
         print(f'Trainer: {message}; training on {where}.')
     if found:
         # TF32 matrix units for float32 matmuls and convolutions: several times the
-        # throughput on Ampere and later GPUs, with ~1e-3 relative error per product,
-        # far below what SGD noise changes (accuracy stays at the published figures).
+        # throughput on Ampere and later GPUs, with ~1e-3 relative error per product
+        # (10-bit mantissa), usually far below the noise of SGD. Its effect on the
+        # book's accuracies has not been measured yet (no GPU run so far).
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     return found

@@ -134,6 +134,19 @@ SIGNATURES = {
     'gpu': '(i=0)', 'num_gpus': '()', 'try_gpu': '(i=0)', 'try_all_gpus': '()',
     'corr2d': '(X, K)', 'init_cnn': '(module)', 'LeNet': '(lr=0.1, num_classes=10)',
     'extract': '(filename, folder=None)',
+    # chapters 9-10
+    'TimeMachine': '(batch_size, num_steps, num_train=10000, num_val=5000)',
+    'Vocab': '(tokens=[], min_freq=0, reserved_tokens=[])',
+    'RNNScratch': '(num_inputs, num_hiddens, sigma=0.01)', 'check_len': '(a, n)',
+    'check_shape': '(a, shape)', 'RNNLMScratch': '(rnn, vocab_size, lr=0.01)',
+    'RNN': '(num_inputs, num_hiddens)', 'RNNLM': '(rnn, vocab_size, lr=0.01)',
+    'GRU': '(num_inputs, num_hiddens, num_layers, dropout=0)',
+    'MTFraEng': '(batch_size, num_steps=9, num_train=512, num_val=128)',
+    'show_list_len_pair_hist': '(legend, xlabel, ylabel, xlist, ylist)',
+    'Encoder': '()', 'Decoder': '()', 'EncoderDecoder': '(encoder, decoder)',
+    'init_seq2seq': '(module)',
+    'Seq2SeqEncoder': '(vocab_size, embed_size, num_hiddens, num_layers, dropout=0)',
+    'Seq2Seq': '(encoder, decoder, tgt_pad, lr)', 'bleu': '(pred_seq, label_seq, k)',
 }
 # Deliberate differences: download's folder defaults to d2lmini's cache (None), not '../data'
 # next to the notebook; DataModule's root likewise (documented in DataModule).
