@@ -45,8 +45,9 @@ def main(args):
     subprocess.run([python, '-m', 'pip', 'install', '-q', '--disable-pip-version-check',
                     '-c', ROOT / 'requirements.txt', *PLATFORM], check=True)
     outside = tempfile.gettempdir()  # not the repository root, where d2lmini/ is importable
+    clean = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
     if subprocess.run([python, '-c', 'import d2lmini'], capture_output=True,
-                      cwd=outside).returncode == 0:
+                      cwd=outside, env=clean).returncode == 0:
         print('d2lmini is already importable in the fresh environment: the check would prove '
               'nothing')
         return 1
@@ -71,7 +72,7 @@ def main(args):
         print(f'{notebook.name} failed in the fresh environment')
         return 1
     where = subprocess.run([python, '-c', 'import d2lmini; print(d2lmini.__file__)'],
-                           capture_output=True, text=True, cwd=outside)
+                           capture_output=True, text=True, cwd=outside, env=clean)
     if where.returncode or str(venv) not in where.stdout:
         print(f'd2lmini was not installed into the fresh environment: {where.stdout}{where.stderr}')
         return 1
