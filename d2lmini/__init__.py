@@ -36,3 +36,4 @@ from .text import (Vocab, known_indices, TimeMachine, MTFraEng, show_list_len_pa
 from .rnn import check_len, check_shape, RNNScratch, RNNLMScratch, RNN, RNNLM, GRU
 from .seq2seq import (Encoder, Decoder, EncoderDecoder, init_seq2seq, Seq2SeqEncoder,
                       Seq2SeqDecoder, Seq2Seq, bleu, beam_search, BeamSearchOutput)
+from .cnn_modern import batch_norm, BatchNorm, Residual, ResNeXtBlock

@@ -96,14 +96,55 @@ def scale_and_resize(images, size):
 
 
 class ImageLoader(d2l.TensorLoader):
-    """Minibatches of (images, labels) from ``uint8`` tensors, resized per batch."""
+    """Minibatches of (images, labels) from ``uint8`` tensors, resized per batch.
+
+    Quick profile, large images: when the images (after resizing) have more than
+    ``QUICK_LARGE_PIXELS`` pixels, as the 96 x 96 and 224 x 224 inputs of the
+    networks of chapter 8 and later, which cost 100 to 1,000 times more per
+    image than the 28 x 28 runs, the loader works on a fixed budget instead of
+    the quick profile's 40 batches per epoch. A training (shuffling) loader
+    serves one fixed batch, the first ``QUICK_LARGE_BATCH`` images,
+    ``QUICK_LARGE_STEPS`` times per pass: fitting one batch, whose loss falls
+    only if the model really learns; a validation loader serves its first
+    ``QUICK_LARGE_VAL_BATCHES`` batches of ``QUICK_LARGE_BATCH`` images. This is
+    deterministic, and it leaves the full profile and smaller images unchanged.
+    """
+    QUICK_LARGE_PIXELS = 32 * 32
+    QUICK_LARGE_BATCH = 2
+    QUICK_LARGE_STEPS = 6
+    QUICK_LARGE_VAL_BATCHES = 2
+
     def __init__(self, images, labels, batch_size, shuffle=False, resize=None):
         super().__init__((images, labels), batch_size, shuffle)
         self.resize = None if resize is None else check_resize(resize)
 
+    def quick_budget(self):
+        """(images per batch, batches per pass) on the quick profile's budget for large
+        images, or None where the ordinary batches apply."""
+        height, width = self.resize or tuple(self.tensors[0].shape[-2:])
+        if d2l.profile() != 'quick' or height * width <= self.QUICK_LARGE_PIXELS:
+            return None
+        size = min(self.batch_size, self.QUICK_LARGE_BATCH, self.num_examples)
+        if self.shuffle:
+            return size, self.QUICK_LARGE_STEPS
+        return size, min(self.QUICK_LARGE_VAL_BATCHES, -(-self.num_examples // size))
+
+    def __len__(self):
+        budget = self.quick_budget()
+        return super().__len__() if budget is None else budget[1]
+
     def __iter__(self):
         size = self.resize or tuple(self.tensors[0].shape[-2:])
-        for images, labels in super().__iter__():
+        budget = self.quick_budget()
+        if budget is None:
+            batches = super().__iter__()
+        elif self.shuffle:  # the same first images every time
+            batches = (tuple(t[:budget[0]] for t in self.tensors) for _ in range(budget[1]))
+        else:
+            n = budget[0]
+            batches = (tuple(t[i * n:(i + 1) * n] for t in self.tensors)
+                       for i in range(budget[1]))
+        for images, labels in batches:
             yield scale_and_resize(images, size), labels
 
 

@@ -134,6 +134,9 @@ SIGNATURES = {
     'gpu': '(i=0)', 'num_gpus': '()', 'try_gpu': '(i=0)', 'try_all_gpus': '()',
     'corr2d': '(X, K)', 'init_cnn': '(module)', 'LeNet': '(lr=0.1, num_classes=10)',
     'extract': '(filename, folder=None)',
+    # chapter 8
+    'Residual': '(num_channels, use_1x1conv=False, strides=1)',
+    'ResNeXtBlock': '(num_channels, groups, bot_mul, use_1x1conv=False, strides=1)',
     # chapters 9-10
     'TimeMachine': '(batch_size, num_steps, num_train=10000, num_val=5000)',
     'Vocab': '(tokens=[], min_freq=0, reserved_tokens=[])',
