@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: book test outputs check-site serve run venv clean glossary
+.PHONY: book test outputs check-site serve run venv clean glossary mutants
 
 book: venv
 	$(PY) book/make.py book
@@ -24,6 +24,14 @@ check-site: venv
 	$(PY) -m pip install --disable-pip-version-check -q -r book/requirements-browser.txt
 	$(PY) book/check_browser.py
 	$(PY) book/check_download.py
+
+# Mutation testing of d2lmini (mutmut; modules and tests in pyproject.toml): slow, not in CI.
+# Prints generated/killed/surviving per module; fails above 10% survival or on a survivor
+# that tests/MUTANTS.md does not explain.
+mutants: venv
+	$(PY) -m pip install --disable-pip-version-check -q -r tests/requirements-mutants.txt
+	D2LMINI_PROFILE=quick D2LMINI_BOARD=static OMP_NUM_THREADS=1 $(VENV)/bin/mutmut run --max-children $(or $(JOBS),2) || true
+	$(PY) tests/mutants.py
 
 serve: venv
 	$(PY) book/make.py serve $(PORT)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Chapters 7-8 on one GPU, in at most 9 minutes: store the pages' full runs for the site,
+# Chapters 7, 8 and 11.8 (the vision Transformer) on one GPU, in at most 9 minutes: store the pages' full runs for the site,
 # and time d2l 1.0.3's own Trainer against ours.
 #
 #   bash benchmarks/gpu.sh        # on the GPU machine (device tool; carry .whl and .data)
@@ -14,14 +14,14 @@
 # Stages, the most valuable first; everything lands in $OUT as soon as it exists, so a
 # timeout keeps what finished (at most 8 files come back from the device):
 #   0. install the carried wheels into a private folder ($OUT/env.json: versions, device)
-#   1. store the full runs of the chapter 8 pages, then of chapter 7, with book/outputs.py,
+#   1. store the full runs of the chapter 8 pages and 11.8, then of chapter 7, with book/outputs.py,
 #      GPU_PARALLEL pages at a time; $OUT/runs.tar.gz (book/runs/<page>.json) is refreshed
 #      every few seconds; stage 1 ends by GPU_STAGE1 seconds after the start
 #   2. benchmarks/gpu_bench.py: d2l against ours for 2 epochs of AlexNet@224, VGG@224 and
 #      ResNet-18@96, then our opt-in levers; $OUT/bench.jsonl (one line per run), bench.md
 #   $OUT/gpu.log is this script's log, $OUT/logs.tar.gz every page's and run's own log.
 # Afterwards, here: `tar -xzf runs.tar.gz -C book/` puts the stored runs in place.
-# In the tiny setting (GPU_TINY=1) stage 1 executes the chapter 8 pages in the quick profile
+# In the tiny setting (GPU_TINY=1) stage 1 executes the chapter 8 and 11.8 pages in the quick profile
 # (nothing stored) and stores one cheap chapter 7 page into a scratch folder, and stage 2 runs
 # one epoch of two batches per configuration.
 set -u
@@ -79,10 +79,11 @@ CH8="googlenet densenet vgg resnet cnn-design alexnet nin batch-norm"  # longest
 CH7="lenet conv-layer channels padding-and-strides pooling why-conv"
 PAGES=""
 for p in $CH8; do PAGES="$PAGES chapter_convolutional-modern/$p"; done
+PAGES="$PAGES chapter_attention-mechanisms-and-transformers/vision-transformer"  # R35
 for p in $CH7; do PAGES="$PAGES chapter_convolutional-neural-networks/$p"; done
 if [ "$TINY" = 1 ]; then
   RUNS="$WORK/runs"  # nothing is stored into the repository in a dry run
-  PAGES=$(echo $PAGES | tr ' ' '\n' | grep convolutional-modern | tr '\n' ' ')
+  PAGES=$(echo $PAGES | tr ' ' '\n' | grep -E 'convolutional-modern|vision-transformer' | tr '\n' ' ')
 else
   RUNS="$ROOT/book/runs"
 fi

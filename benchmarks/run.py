@@ -38,6 +38,19 @@ RUNS = {
     'R11': ('chapter_multilayer-perceptrons/dropout.md', [1]),
     'R12': ('chapter_multilayer-perceptrons/kaggle-house-price.md', [0, 1, 2, 3, 4]),
     'R13': ('chapter_convolutional-neural-networks/lenet.md', [0]),
+    'R23': ('chapter_recurrent-neural-networks/sequence.md', [0]),
+    'R24': ('chapter_recurrent-neural-networks/rnn-scratch.md', [0]),
+    'R25': ('chapter_recurrent-neural-networks/rnn-concise.md', [0]),
+    'R26': ('chapter_recurrent-modern/lstm.md', [0]),
+    'R27': ('chapter_recurrent-modern/lstm.md', [1]),
+    'R28': ('chapter_recurrent-modern/gru.md', [0]),
+    'R29': ('chapter_recurrent-modern/gru.md', [1]),
+    'R30': ('chapter_recurrent-modern/deep-rnn.md', [0]),
+    'R31': ('chapter_recurrent-modern/deep-rnn.md', [1]),
+    'R32': ('chapter_recurrent-modern/seq2seq.md', [0]),
+    'R33': ('chapter_attention-mechanisms-and-transformers/bahdanau-attention.md', [0]),
+    'R34': ('chapter_attention-mechanisms-and-transformers/transformer.md', [0]),
+    'R35': ('chapter_attention-mechanisms-and-transformers/vision-transformer.md', [0]),
 }
 
 CHILD = r'''

@@ -37,3 +37,7 @@ from .rnn import check_len, check_shape, RNNScratch, RNNLMScratch, RNN, RNNLM, G
 from .seq2seq import (Encoder, Decoder, EncoderDecoder, init_seq2seq, Seq2SeqEncoder,
                       Seq2SeqDecoder, Seq2Seq, bleu, beam_search, BeamSearchOutput)
 from .cnn_modern import batch_norm, BatchNorm, Residual, ResNeXtBlock
+from .attention import (show_heatmaps, masked_softmax, DotProductAttention, AdditiveAttention,
+                        AttentionDecoder, Seq2SeqAttentionDecoder, MultiHeadAttention,
+                        PositionalEncoding, PositionWiseFFN, AddNorm, TransformerEncoderBlock,
+                        TransformerEncoder, TransformerDecoderBlock, TransformerDecoder)

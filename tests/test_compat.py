@@ -150,6 +150,18 @@ SIGNATURES = {
     'init_seq2seq': '(module)',
     'Seq2SeqEncoder': '(vocab_size, embed_size, num_hiddens, num_layers, dropout=0)',
     'Seq2Seq': '(encoder, decoder, tgt_pad, lr)', 'bleu': '(pred_seq, label_seq, k)',
+    # chapter 11
+    # show_heatmaps: d2l's parameters, plus keyword-only tick labels (an extension)
+    'show_heatmaps': ("(matrices, xlabel, ylabel, titles=None, figsize=(2.5, 2.5), cmap='Reds', "
+                      "*, xticklabels=None, yticklabels=None)"),
+    'masked_softmax': '(X, valid_lens)', 'DotProductAttention': '(dropout)',
+    'AdditiveAttention': '(num_hiddens, dropout, **kwargs)', 'AttentionDecoder': '()',
+    'MultiHeadAttention': '(num_hiddens, num_heads, dropout, bias=False, **kwargs)',
+    'PositionalEncoding': '(num_hiddens, dropout, max_len=1000)',
+    'PositionWiseFFN': '(ffn_num_hiddens, ffn_num_outputs)', 'AddNorm': '(norm_shape, dropout)',
+    'TransformerEncoderBlock': '(num_hiddens, ffn_num_hiddens, num_heads, dropout, use_bias=False)',
+    'TransformerEncoder': ('(vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_blks, '
+                           'dropout, use_bias=False)'),
 }
 # Deliberate differences: download's folder defaults to d2lmini's cache (None), not '../data'
 # next to the notebook; DataModule's root likewise (documented in DataModule).

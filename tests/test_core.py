@@ -3,6 +3,7 @@ import math
 
 import pytest
 import torch
+from matplotlib import pyplot as plt
 from matplotlib.lines import Line2D
 
 import d2lmini as d2l
@@ -227,6 +228,8 @@ def test_live_board_updates_one_figure_in_place(monkeypatch, capsys):
                           'image/svg+xml' in data))
 
     calls = []
+    plt.close('all')
+    InteractiveShell.clear_instance()  # a shell left by another test may hold its boards' callbacks
     monkeypatch.setenv('D2LMINI_PROFILE', 'full')
     monkeypatch.setenv('D2LMINI_BOARD', 'live')
     shell = InteractiveShell.instance()

@@ -38,7 +38,11 @@ def normalised(func_node):
 
 
 def package_function(owner, name):
-    obj = getattr(owner, name)
+    obj = inspect.getattr_static(owner, name)
+    if isinstance(obj, property):
+        obj = obj.fget
+    elif isinstance(obj, (staticmethod, classmethod)):
+        obj = obj.__func__
     source = textwrap.dedent(inspect.getsource(obj))
     return next(n for n in ast.parse(source).body
                 if isinstance(n, (ast.FunctionDef, ast.ClassDef)))

@@ -329,3 +329,43 @@ def test_seq2seq_learns_to_translate(monkeypatch):
     batch = data.build(['go .', 'i lost .'], ['va !', "j'ai perdu ."])
     preds, _ = model.predict_step(batch, None, data.num_steps)
     assert preds.shape == (2, data.num_steps)
+
+
+def chapter11_models():
+    """Seq2Seq models with chapter 11's decoders, where d2lmini has them."""
+    if hasattr(d2l, 'Seq2SeqAttentionDecoder'):
+        torch.manual_seed(0)
+        yield 'bahdanau', d2l.Seq2Seq(d2l.Seq2SeqEncoder(7, 5, 8, 2),
+                                      d2l.Seq2SeqAttentionDecoder(4, 5, 8, 2), 0, 0.01)
+    if hasattr(d2l, 'TransformerDecoder'):
+        torch.manual_seed(0)
+        yield 'transformer', d2l.Seq2Seq(d2l.TransformerEncoder(7, 8, 16, 2, 2, 0.0),
+                                         d2l.TransformerDecoder(4, 8, 16, 2, 2, 0.0), 0, 0.01)
+
+
+# Defined only once chapter 11's decoders exist in d2lmini (they arrive with that chapter).
+_CH11 = list(chapter11_models())
+
+
+@pytest.mark.parametrize('name, model', _CH11 or [pytest.param(None, None, marks=pytest.mark.skip(
+    'chapter 11 decoders not in d2lmini yet'))])
+def test_beam_search_with_chapter_11_decoders(name, model):
+    """Exhaustive with a large beam, exact scores with a small one, greedy with one:
+    this needs the decoder's step-by-step outputs to equal its teacher-forced ones."""
+    src, _, valid, _ = make_batch(num_sources=2, seed=3)
+    model(src, torch.ones(2, 1, dtype=torch.long), valid)  # create lazy layers
+    with torch.no_grad():
+        for p in model.decoder.dense.parameters():
+            p.mul_(4)
+    out = d2l.beam_search(model, src, valid, 4, 108, bos=BOS, eos=EOS)
+    small = d2l.beam_search(model, src, valid, 4, 2, bos=BOS, eos=EOS)
+    ones = d2l.beam_search(model, src, valid, 4, 1, bos=BOS, eos=EOS)
+    greedy, _ = model.predict_step((src, torch.full((2, 1), BOS), valid), None, 4)
+    for b in range(2):
+        ranking = exhaustive(model, src[b:b + 1], valid[b:b + 1], 4, 0.75, 4)
+        got = [as_sequence(t, L) for t, L in zip(out.tokens[b], out.lengths[b])]
+        assert got == [q for _, q in ranking[:108]]
+        worth = dict((q, s) for s, q in ranking)
+        for tokens, L, score in zip(small.tokens[b], small.lengths[b], small.scores[b]):
+            assert score.item() == pytest.approx(worth[as_sequence(tokens, L)], abs=1e-5)
+        assert as_sequence(ones.tokens[b, 0], ones.lengths[b, 0]) == tuple(cut_at_eos(greedy[b]))
