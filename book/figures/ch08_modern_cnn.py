@@ -34,13 +34,6 @@ def _column(fig, x, y, w, items, h=30, gap=22, size=12, shapes=None, shape_x=Non
     return tops, y
 
 
-def _add(fig, cx, cy, r=10):
-    """A circled plus sign, the addition of a shortcut."""
-    fig.circle(cx, cy, r, fill='paper')
-    fig.line(cx - r + 4, cy, cx + r - 4, cy)
-    fig.line(cx, cy - r + 4, cx, cy + r - 4)
-
-
 @figure('lenet-alexnet')
 def lenet_alexnet(t):
     """LeNet and AlexNet side by side, as layer stacks with the tensor shapes between layers."""
@@ -351,7 +344,7 @@ def residual_block(t):
         else:
             fig.text(x0 - 20, 164, inner, size=12, color='accent', anchor='end')
         if residual:
-            _add(fig, cx, 300)
+            fig.op(cx, 300, r=10)
             fig.arrow(cx, 242, cx, 288)
             # the shortcut: from x around the right side into the addition
             fig.path(f'M{cx},{66} L{x0 + 200},{66} L{x0 + 200},{300} L{cx + 12},{300}',
@@ -396,7 +389,7 @@ def resnet_block(t):
         stride = t(', stride s', '，步幅 s') if projected else ''
         bottom = _block_chain(fig, x0, 74, w, [(f'3×3 {conv}{stride}', CONV), (bn, NORM),
                                                ('ReLU', PLAIN), (f'3×3 {conv}', CONV), (bn, NORM)])
-        _add(fig, cx, bottom + 30)
+        fig.op(cx, bottom + 30, r=10)
         fig.arrow(cx, bottom + 2, cx, bottom + 18)
         fig.box(x0, bottom + 58, w, 26, 'ReLU', fill=PLAIN, size=12)
         fig.arrow(cx, bottom + 42, cx, bottom + 56)
@@ -479,7 +472,7 @@ def resnext_block(t):
             sub=t('+ batch norm', '+ 批量规范化'))
     ya = ytop + 210
     fig.arrow(cx, ytop + 180, cx, ya - 12)
-    _add(fig, cx, ya)
+    fig.op(cx, ya, r=10)
     fig.path(f'M{cx},40 L{x0 + w + 210},40 L{x0 + w + 210},{ya} L{cx + 12},{ya}', color='accent',
              width=1.6, arrow=True)
     fig.box(x0 + 60, ya + 26, w - 120, 26, 'ReLU', fill=PLAIN, size=12)
@@ -503,7 +496,7 @@ def densenet_block(t):
     fig.arrow(72, y, 118, y)
     fig.box(120, y - 18, 80, 36, '$g', fill=CONV, size=14)
     fig.arrow(202, y, 226, y)
-    _add(fig, 238, y)
+    fig.op(238, y, r=10)
     fig.path(f'M96,{y} L96,{y + 36} L238,{y + 36} L238,{y + 12}', color='accent', width=1.6,
              arrow=True)
     fig.arrow(250, y, 272, y)
@@ -578,7 +571,7 @@ def anynet(t):
         if i < 2:
             fig.arrow(bx + bw / 2, y + 2, bx + bw / 2, y + 24)
             y += 26
-    _add(fig, bx + bw / 2, y + 30)
+    fig.op(bx + bw / 2, y + 30, r=10)
     fig.arrow(bx + bw / 2, y + 2, bx + bw / 2, y + 18)
     fig.path(f'M{bx + bw / 2},50 L{bx + bw + 24},50 L{bx + bw + 24},{y + 30} L{bx + bw / 2 + 12},'
              f'{y + 30}', color='accent', width=1.6, arrow=True)

@@ -9,18 +9,6 @@ from . import figure, Fig
 GATE, TANH, STATE, ENC, DEC, PLAIN = 'fill1', 'fill2', 'fill3', 'fill5', 'fill4', 'fill0'
 
 
-def _op(fig, cx, cy, kind, r=11):
-    """A circled elementwise operation: ``'mul'`` (a dot), ``'add'`` (a plus) or ``'1-'``."""
-    fig.circle(cx, cy, r, fill='paper')
-    if kind == 'add':
-        fig.line(cx - r + 4, cy, cx + r - 4, cy)
-        fig.line(cx, cy - r + 4, cx, cy + r - 4)
-    elif kind == 'mul':
-        fig.circle(cx, cy, 2.2, fill='ink', stroke=None)
-    else:
-        fig.text(cx, cy, kind, size=11)
-
-
 def _gate(fig, cx, y, label, sub, fill, w=84, h=40):
     """A layer box centred at ``cx`` with its top at ``y``: activation and name."""
     fig.box(cx - w / 2, y, w, h, label, fill=fill, size=14, sub=sub)
@@ -37,9 +25,9 @@ def lstm_cell(t):
     x_mul_f, x_add, x_tanh = xs['f'], 330, 560
     fig.text(40, y_c, '$C_{t-1}', size=15, color='accent')
     fig.arrow(62, y_c, x_mul_f - 12, y_c, color='accent', width=1.8)
-    _op(fig, x_mul_f, y_c, 'mul')
+    fig.op(x_mul_f, y_c, 'mul', r=11)
     fig.arrow(x_mul_f + 12, y_c, x_add - 12, y_c, color='accent', width=1.8)
-    _op(fig, x_add, y_c, 'add')
+    fig.op(x_add, y_c, 'add', r=11)
     fig.arrow(x_add + 12, y_c, 648, y_c, color='accent', width=1.8)
     fig.text(670, y_c, '$C_t', size=15, color='accent')
     fig.text((x_mul_f + x_add) / 2, y_c - 16, t('cell state', '记忆元'), size=11, color='accent')
@@ -51,7 +39,7 @@ def lstm_cell(t):
     fig.arrow(xs['f'], y_box - 2, xs['f'], y_c + 13)
     fig.text(xs['f'] + 8, 120, '$F_t', size=13, anchor='start')
     y_mul_ic = 122
-    _op(fig, x_add, y_mul_ic, 'mul')
+    fig.op(x_add, y_mul_ic, 'mul', r=11)
     fig.arrow(xs['i'], y_box - 2, x_add - 9, y_mul_ic + 8)
     fig.arrow(xs['c'], y_box - 2, x_add + 9, y_mul_ic + 8)
     fig.text(xs['i'] - 12, 150, '$I_t', size=13, anchor='end')
@@ -61,7 +49,7 @@ def lstm_cell(t):
     fig.line(x_tanh, y_c, x_tanh, 92)
     fig.box(x_tanh - 24, 94, 48, 26, 'tanh', fill=TANH, size=12, rx=13)
     y_mul_o = y_box + 20
-    _op(fig, x_tanh, y_mul_o, 'mul')
+    fig.op(x_tanh, y_mul_o, 'mul', r=11)
     fig.arrow(x_tanh, 122, x_tanh, y_mul_o - 13)
     fig.arrow(xs['o'] + 44, y_mul_o, x_tanh - 13, y_mul_o)
     fig.text(xs['o'] + 52, y_mul_o - 11, '$O_t', size=13, anchor='start')
@@ -88,9 +76,9 @@ def gru_cell(t):
     # the hidden state along the top: H_t = Z * H_{t-1} + (1 - Z) * candidate
     fig.text(40, y_h, '$H_{t-1}', size=15, color='accent')
     fig.arrow(64, y_h, x_mul_z - 12, y_h, color='accent', width=1.8)
-    _op(fig, x_mul_z, y_h, 'mul')
+    fig.op(x_mul_z, y_h, 'mul', r=11)
     fig.arrow(x_mul_z + 12, y_h, x_add - 12, y_h, color='accent', width=1.8)
-    _op(fig, x_add, y_h, 'add')
+    fig.op(x_add, y_h, 'add', r=11)
     fig.arrow(x_add + 12, y_h, 648, y_h, color='accent', width=1.8)
     fig.text(670, y_h, '$H_t', size=15, color='accent')
     # layers
@@ -100,7 +88,7 @@ def gru_cell(t):
     # reset gate times the old state, into the candidate
     y_r = 120
     fig.line(xr, y_h, xr, y_r - 11, color='accent', width=1.4)
-    _op(fig, xr, y_r, 'mul')
+    fig.op(xr, y_r, 'mul', r=11)
     fig.arrow(xr, y_box - 2, xr, y_r + 13)
     fig.text(xr - 8, 150, '$R_t', size=13, anchor='end')
     fig.path(f'M{xr + 11},{y_r} L{xc - 20},{y_r} L{xc - 20},{y_box - 3}', arrow=True)
@@ -108,9 +96,9 @@ def gru_cell(t):
     fig.arrow(xz, y_box - 2, xz, y_h + 13)
     fig.text(xz - 8, 156, '$Z_t', size=13, anchor='end')
     y_mix = 138
-    _op(fig, 528, y_mix, '1−', r=12)
+    fig.op(528, y_mix, '1−', r=12)
     fig.arrow(xz, y_mix, 528 - 14, y_mix)
-    _op(fig, x_add, y_mix, 'mul')
+    fig.op(x_add, y_mix, 'mul', r=11)
     fig.arrow(528 + 14, y_mix, x_add - 13, y_mix)
     fig.arrow(x_add, y_mix - 12, x_add, y_h + 13)
     # the candidate's output hops over the update gate's arrow

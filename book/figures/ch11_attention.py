@@ -11,13 +11,6 @@ from . import figure, Fig
 QUERY, KEY, VALUE, ATT, LAYER, PLAIN = 'fill1', 'fill2', 'fill3', 'fill4', 'fill5', 'fill0'
 
 
-def _plus(fig, cx, cy, r=9):
-    """A circled plus sign."""
-    fig.circle(cx, cy, r, fill='paper')
-    fig.line(cx - r + 4, cy, cx + r - 4, cy)
-    fig.line(cx, cy - r + 4, cx, cy + r - 4)
-
-
 @figure('qkv')
 def qkv(t):
     """A query compared with m keys; the normalized scores weight the values, which are summed."""
@@ -65,7 +58,7 @@ def scoring_functions(t):
     fig.box(200, 200, 90, 32, '$W_k k', fill=LAYER, size=13)
     fig.arrow(85, 262, 85, 234)
     fig.arrow(245, 262, 245, 234)
-    _plus(fig, 165, 165)
+    fig.op(165, 165, r=9)
     fig.arrow(85, 200, 157, 170, gap=2)
     fig.arrow(245, 200, 173, 170, gap=2)
     fig.box(110, 110, 110, 30, t('tanh, h units', 'tanh，h 个单元'), fill=LAYER, size=12)
@@ -276,7 +269,7 @@ def transformer(t):
         fig.text(x + w / 2, 542, tokens, size=12)
         fig.box(x, 480, w, 30, t('embedding', '嵌入'), fill=PLAIN, size=12)
         fig.arrow(x + w / 2, 530, x + w / 2, 512)
-        _plus(fig, x + w / 2, 455)
+        fig.op(x + w / 2, 455, r=9)
         fig.text(x + w / 2 + 16, 455, t('positional encoding', '位置编码'), size=11, color='muted',
                  anchor='start')
         fig.arrow(x + w / 2, 480, x + w / 2, 466)

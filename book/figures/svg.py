@@ -143,6 +143,18 @@ class Fig:
         if label is not None:
             self.text(cx, cy, label, size=size)
 
+    def op(self, cx, cy, kind='add', r=10):
+        """A circled elementwise operation: ``'add'`` (a plus), ``'mul'`` (a dot), or any
+        other string written inside the circle (e.g. ``'1-'``)."""
+        self.circle(cx, cy, r, fill='paper')
+        if kind == 'add':
+            self.line(cx - r + 4, cy, cx + r - 4, cy)
+            self.line(cx, cy - r + 4, cx, cy + r - 4)
+        elif kind == 'mul':
+            self.circle(cx, cy, 2.2, fill='ink', stroke=None)
+        else:
+            self.text(cx, cy, kind, size=11)
+
     def connect(self, a, b, r=16, **kwargs):
         """An arrow between the rims of two nodes of radius ``r`` centred at ``a`` and ``b``."""
         self.arrow(*a, *b, gap=r + 1, **kwargs)
