@@ -73,7 +73,7 @@ def seed(s=0):
 def build_dir(*parts):
     """A writable folder for files that notebooks produce (created if missing).
 
-    ``D2LMINI_BUILD`` chooses it; otherwise a ``d2lmini`` folder in the system's
+    ``D2LMINI_BUILD`` chooses it; otherwise a ``d2lmini-build`` folder in the system's
     temporary directory. Notebooks never write next to their own source.
     """
     root = os.environ.get('D2LMINI_BUILD') or os.path.join(tempfile.gettempdir(), 'd2lmini-build')
