@@ -278,7 +278,9 @@ def _map_tensors(state, fn, counter):
         return fn(i, state)
     if isinstance(state, (list, tuple)):
         mapped = [_map_tensors(s, fn, counter) for s in state]
-        return mapped if isinstance(state, list) else type(state)(mapped)
+        if isinstance(state, list):
+            return mapped
+        return type(state)(*mapped) if hasattr(state, '_fields') else type(state)(mapped)
     if isinstance(state, dict):
         return {key: _map_tensors(state[key], fn, counter) for key in sorted(state)}
     return state
@@ -302,7 +304,8 @@ def _state_reorderer(model, src1, valid_len1, bos, state, n):
                            'batch size; give the decoder a reorder_state(state, rows) method')
     dims = []
     for a, b in zip(big, small):
-        differ = [d for d in range(a.dim()) if a.shape[d] != b.shape[d]]
+        differ = ([d for d in range(a.dim()) if a.shape[d] != b.shape[d]]
+                  if a.dim() == b.dim() else [])
         if a.dim() != b.dim() or len(differ) > 1 or (
                 differ and (a.shape[differ[0]], b.shape[differ[0]]) != (n, 1)):
             raise RuntimeError(
