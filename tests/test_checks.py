@@ -10,35 +10,10 @@ from torch import nn
 
 import d2lmini as d2l
 from d2lmini import profiles
+from helpers import FakeModel, Labelled
 
 
 # -- expect ------------------------------------------------------------------------
-class FakeBoard:
-    def __init__(self, curves):
-        self.curves = curves
-
-    def values(self, label):
-        return list(self.curves.get(label, []))
-
-    def labels(self):
-        return list(self.curves)
-
-
-class FakeModel:
-    def __init__(self, **curves):
-        self.board = FakeBoard(curves)
-
-
-@pytest.fixture
-def full(monkeypatch):
-    monkeypatch.setenv('D2LMINI_PROFILE', 'full')
-
-
-@pytest.fixture
-def quick(monkeypatch):
-    monkeypatch.setenv('D2LMINI_PROFILE', 'quick')
-
-
 def test_expect_full_checks_below_and_above(full):
     assert d2l.expect(FakeModel(train_loss=[2.0, 0.4]), 'train_loss', below=0.5) == 0.4
     with pytest.raises(AssertionError, match='expected < 0.3'):
@@ -113,20 +88,6 @@ def test_check_close():
 
 
 # -- the training loop ---------------------------------------------------------------
-class Labelled(d2l.DataModule):
-    """Train and validation examples that a model can tell apart: their labels differ."""
-    def __init__(self, n=64, batch_size=8):
-        super().__init__()
-        self.save_hyperparameters()
-        g = torch.Generator().manual_seed(0)
-        self.X = torch.randn(2 * n, 4, generator=g)
-        self.y = torch.cat([torch.zeros(n), torch.ones(n)]).reshape(-1, 1)
-
-    def get_dataloader(self, train):
-        i = slice(0, self.n) if train else slice(self.n, None)
-        return self.get_tensorloader((self.X, self.y), train, i)
-
-
 class Recorder(d2l.LinearRegression):
     """Linear regression that records what the Trainer does with it."""
     def __init__(self, lr=0.01):

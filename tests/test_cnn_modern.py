@@ -8,18 +8,6 @@ from torch.nn import functional as F
 import d2lmini as d2l
 
 
-@pytest.fixture
-def quick(monkeypatch):
-    monkeypatch.setenv('D2LMINI_PROFILE', 'quick')
-    monkeypatch.setenv('D2LMINI_BOARD', 'off')
-
-
-@pytest.fixture
-def full(monkeypatch):
-    monkeypatch.setenv('D2LMINI_PROFILE', 'full')
-    monkeypatch.setenv('D2LMINI_BOARD', 'off')
-
-
 # -- batch normalization from scratch ----------------------------------------------------
 def _run_side_by_side(ours, theirs, shape, steps=4):
     """Train both layers on the same minibatches, compare everything, then evaluate."""

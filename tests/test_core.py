@@ -9,18 +9,6 @@ from matplotlib.lines import Line2D
 import d2lmini as d2l
 
 
-@pytest.fixture
-def full(monkeypatch):
-    monkeypatch.setenv('D2LMINI_PROFILE', 'full')
-    monkeypatch.setenv('D2LMINI_BOARD', 'off')
-
-
-@pytest.fixture
-def quick(monkeypatch):
-    monkeypatch.setenv('D2LMINI_PROFILE', 'quick')
-    monkeypatch.setenv('D2LMINI_BOARD', 'off')
-
-
 # -- HyperParameters and add_to_class -----------------------------------------
 
 class Point(d2l.HyperParameters):

@@ -12,6 +12,7 @@ import pytest
 
 import d2lmini as d2l
 from d2lmini import data as dl
+from helpers import files_in
 
 GOOD = b'the right bytes\n' * 100
 GOOD_SHA1 = hashlib.sha1(GOOD).hexdigest()
@@ -54,46 +55,29 @@ def server():
     s.close()
 
 
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    cache = tmp_path / 'cache'
-    monkeypatch.setenv('D2LMINI_DATA', str(cache))
-    monkeypatch.delenv('D2LMINI_MIRROR', raising=False)
-    monkeypatch.setattr(dl, 'RETRY_WAIT', 0.01)
-    saved = dict(d2l.DATA_HUB)
-    yield cache
-    d2l.DATA_HUB.clear()
-    d2l.DATA_HUB.update(saved)
-
-
-def files_in(folder):
-    return sorted(p.relative_to(folder).as_posix()
-                  for p in pathlib.Path(folder).rglob('*') if p.is_file())
-
-
-def test_download_verifies_and_caches(server, env):
+def test_download_verifies_and_caches(server, cache):
     dl.register('a', 'sub/a.txt', GOOD_SHA1, [server.url + '/files/a.txt'])
     path = d2l.fetch('a')
-    assert path == env / 'sub' / 'a.txt' and path.read_bytes() == GOOD
+    assert path == cache / 'sub' / 'a.txt' and path.read_bytes() == GOOD
     d2l.fetch('a')  # second call: served from the cache
     assert server.hits == {'/files/a.txt': 1}
 
 
-def test_corrupted_download_is_rejected_and_leaves_no_file(server, env):
+def test_corrupted_download_is_rejected_and_leaves_no_file(server, cache):
     dl.register('bad', 'bad.txt', GOOD_SHA1, [server.url + '/files/bad.txt'])
     with pytest.raises(dl.DataUnavailable, match='wrong sha1'):
         d2l.fetch('bad')
-    assert files_in(env) == []  # no half-written or temporary file
+    assert files_in(cache) == []  # no half-written or temporary file
 
 
-def test_corrupted_cache_file_is_replaced(server, env):
+def test_corrupted_cache_file_is_replaced(server, cache):
     dl.register('a', 'a.txt', GOOD_SHA1, [server.url + '/files/a.txt'])
-    env.mkdir()
-    (env / 'a.txt').write_bytes(b'truncated')
+    cache.mkdir()
+    (cache / 'a.txt').write_bytes(b'truncated')
     assert d2l.fetch('a').read_bytes() == GOOD
 
 
-def test_mirror_is_used_before_the_network(server, env, tmp_path, monkeypatch):
+def test_mirror_is_used_before_the_network(server, cache, tmp_path, monkeypatch):
     mirror = tmp_path / 'mirror'
     (mirror / 'sub').mkdir(parents=True)
     (mirror / 'sub' / 'a.txt').write_bytes(GOOD)
@@ -105,26 +89,26 @@ def test_mirror_is_used_before_the_network(server, env, tmp_path, monkeypatch):
     assert files_in(mirror) == ['sub/a.txt']       # and the mirror was not written
 
 
-def test_url_mirror_then_fallback_to_canonical_url(server, env, monkeypatch):
+def test_url_mirror_then_fallback_to_canonical_url(server, cache, monkeypatch):
     monkeypatch.setenv('D2LMINI_MIRROR', server.url + '/mirror')
     dl.register('a', 'a.txt', GOOD_SHA1, [server.url + '/files/a.txt'])
     assert d2l.fetch('a').read_bytes() == GOOD
     assert server.hits == {'/mirror/a.txt': 1, '/files/a.txt': 1}
 
 
-def test_offline_error_names_path_hash_and_urls(env, monkeypatch):
+def test_offline_error_names_path_hash_and_urls(cache, monkeypatch):
     monkeypatch.setattr(dl, 'RETRIES', 2)
     url = 'http://127.0.0.1:9/nothing-listens-here/a.txt'  # port 9: discard, closed
     dl.register('a', 'sub/a.txt', GOOD_SHA1, [url])
     with pytest.raises(dl.DataUnavailable) as info:
         d2l.fetch('a')
     message = str(info.value)
-    for needed in (url, str(env / 'sub' / 'a.txt'), GOOD_SHA1, 'D2LMINI_MIRROR'):
+    for needed in (url, str(cache / 'sub' / 'a.txt'), GOOD_SHA1, 'D2LMINI_MIRROR'):
         assert needed in message
-    assert files_in(env) == []
+    assert files_in(cache) == []
 
 
-def test_retries_then_succeeds(env, monkeypatch):
+def test_retries_then_succeeds(cache, monkeypatch):
     calls = []
     real = dl._copy_to_temp
 
@@ -134,7 +118,7 @@ def test_retries_then_succeeds(env, monkeypatch):
             raise ConnectionResetError('connection reset')
         folder.mkdir(parents=True, exist_ok=True)
         return real(str(src), folder)
-    src = env.parent / 'src.txt'
+    src = cache.parent / 'src.txt'
     src.write_bytes(GOOD)
     monkeypatch.setattr(dl, '_copy_to_temp', flaky)
     dl.register('a', 'a.txt', GOOD_SHA1, ['http://example.invalid/a.txt'])
@@ -160,7 +144,7 @@ def test_registered_hashes_match_the_mirror(tmp_path):
         assert dl.sha1_of(path) == d2l.DATA_HUB[name].sha1
 
 
-def test_archive_resource_is_extracted_and_checked(server, env):
+def test_archive_resource_is_extracted_and_checked(server, cache):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, 'w') as z:
         z.writestr('pack/a.txt', GOOD)
@@ -169,10 +153,10 @@ def test_archive_resource_is_extracted_and_checked(server, env):
     dl.register('packed', 'pack/a.txt', GOOD_SHA1, [server.url + '/files/pack.zip'],
                 archive='pack.zip', archive_sha1=hashlib.sha1(blob).hexdigest())
     assert d2l.fetch('packed').read_bytes() == GOOD
-    assert files_in(env) == ['pack/a.txt']  # the archive itself is removed
+    assert files_in(cache) == ['pack/a.txt']  # the archive itself is removed
 
 
-def test_download_keeps_d2l_signature(server, env):
+def test_download_keeps_d2l_signature(server, cache):
     path = d2l.download(server.url + '/files/a.txt', sha1_hash=GOOD_SHA1)
     assert pathlib.Path(path).read_bytes() == GOOD
     with pytest.raises(dl.DataUnavailable, match='wrong sha1'):
@@ -203,7 +187,7 @@ def _text(folder):
     return path
 
 
-def test_download_of_a_registered_url_goes_through_the_mirror(env, tmp_path, monkeypatch):
+def test_download_of_a_registered_url_goes_through_the_mirror(cache, tmp_path, monkeypatch):
     mirror = tmp_path / 'mirror'
     mirror.mkdir()
     (mirror / 'kaggle_house_pred_train.csv').write_bytes(GOOD)
@@ -211,11 +195,11 @@ def test_download_of_a_registered_url_goes_through_the_mirror(env, tmp_path, mon
     res = d2l.DATA_HUB['kaggle_house_train']
     monkeypatch.setitem(d2l.DATA_HUB, 'kaggle_house_train', dl.Resource(res.path, GOOD_SHA1, res.urls))
     path = d2l.download(d2l.DATA_URL + 'kaggle_house_pred_train.csv', sha1_hash=GOOD_SHA1)
-    assert pathlib.Path(path) == env / 'kaggle_house_pred_train.csv'
+    assert pathlib.Path(path) == cache / 'kaggle_house_pred_train.csv'
     assert pathlib.Path(path).read_bytes() == GOOD
 
 
-def test_an_archive_member_with_the_wrong_content_is_refused(server, env):
+def test_an_archive_member_with_the_wrong_content_is_refused(server, cache):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, 'w') as z:
         z.writestr('pack2/a.txt', b'not what was registered\n')
@@ -225,4 +209,4 @@ def test_an_archive_member_with_the_wrong_content_is_refused(server, env):
                 archive='pack2.zip', archive_sha1=hashlib.sha1(blob).hexdigest())
     with pytest.raises(dl.DataUnavailable, match='wrong sha1'):
         d2l.fetch('packed-bad')
-    assert files_in(env) == []  # neither the member nor the archive is left behind
+    assert files_in(cache) == []  # neither the member nor the archive is left behind

@@ -14,30 +14,13 @@ from torch import nn
 
 import d2lmini as d2l
 from d2lmini import data as dl
+from helpers import files_in
 
 needs_mirror = pytest.mark.skipif(not os.environ.get('D2LMINI_MIRROR'),
                                   reason='Fashion-MNIST needs the data mirror (D2LMINI_MIRROR)')
 
 PAYLOAD = b'payload of a packed file\n' * 50
 PAYLOAD_SHA1 = hashlib.sha1(PAYLOAD).hexdigest()
-
-
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    """An empty cache folder, no mirror, and DATA_HUB restored afterwards."""
-    folder = tmp_path / 'cache'
-    monkeypatch.setenv('D2LMINI_DATA', str(folder))
-    monkeypatch.delenv('D2LMINI_MIRROR', raising=False)
-    monkeypatch.setattr(dl, 'RETRY_WAIT', 0.01)
-    saved = dict(d2l.DATA_HUB)
-    yield folder
-    d2l.DATA_HUB.clear()
-    d2l.DATA_HUB.update(saved)
-
-
-def files_in(folder):
-    return sorted(p.relative_to(folder).as_posix()
-                  for p in pathlib.Path(folder).rglob('*') if p.is_file())
 
 
 def _zip(path, members):

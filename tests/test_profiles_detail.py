@@ -14,16 +14,7 @@ from torch import nn
 
 import d2lmini as d2l
 from d2lmini import profiles
-
-
-@pytest.fixture
-def full(monkeypatch):
-    monkeypatch.setenv('D2LMINI_PROFILE', 'full')
-
-
-@pytest.fixture
-def quick(monkeypatch):
-    monkeypatch.setenv('D2LMINI_PROFILE', 'quick')
+from helpers import FakeModel, Labelled
 
 
 @pytest.fixture
@@ -34,38 +25,7 @@ def log(tmp_path, monkeypatch):
     return lambda: [json.loads(line) for line in path.read_text(encoding='utf-8').splitlines()]
 
 
-class Board:
-    """A board holding fixed curves, as a trained model's board would."""
-    def __init__(self, **curves):
-        self.curves = curves
-
-    def values(self, label):
-        return list(self.curves.get(label, []))
-
-    def labels(self):
-        return list(self.curves)
-
-
-class Run:
-    def __init__(self, **curves):
-        self.board = Board(**curves)
-
-
-class Split(d2l.DataModule):
-    """Training and validation examples whose labels differ (0 and 1)."""
-    def __init__(self, n=32, batch_size=8):
-        super().__init__()
-        self.save_hyperparameters()
-        g = torch.Generator().manual_seed(0)
-        self.X = torch.randn(2 * n, 4, generator=g)
-        self.y = torch.cat([torch.zeros(n), torch.ones(n)]).reshape(-1, 1)
-
-    def get_dataloader(self, train):
-        i = slice(0, self.n) if train else slice(self.n, None)
-        return self.get_tensorloader((self.X, self.y), train, i)
-
-
-class Leaky(Split):
+class Leaky(Labelled):
     """Validates on the training split: the mistake expect() must catch."""
     def val_dataloader(self):
         return self.get_dataloader(train=True)
@@ -132,7 +92,7 @@ def test_expect_rejects_other_types_naming_them():
 def test_expect_reads_the_curve_of_a_trainers_model(full):
     d2l.seed(0)
     model, trainer = regression(), d2l.Trainer(max_epochs=2)
-    trainer.fit(model, Split())
+    trainer.fit(model, Labelled(32))
     last = model.board.values('train_loss')[-1]
     assert d2l.expect(trainer, 'train_loss', below=100) == last
     with pytest.raises(AssertionError, match='expected < 1e-09'):
@@ -141,9 +101,9 @@ def test_expect_reads_the_curve_of_a_trainers_model(full):
 
 def test_expect_lists_the_recorded_curves_when_the_metric_is_missing():
     with pytest.raises(ValueError, match="'val_acc'.*recorded: train_acc, train_loss"):
-        d2l.expect(Run(train_loss=[1.0], train_acc=[0.5]), 'val_acc', above=0.1)
+        d2l.expect(FakeModel(train_loss=[1.0], train_acc=[0.5]), 'val_acc', above=0.1)
     with pytest.raises(ValueError, match='recorded: nothing'):
-        d2l.expect(Run(), 'val_acc', above=0.1)
+        d2l.expect(FakeModel(), 'val_acc', above=0.1)
 
 
 # -- expect: thresholds are strict, curves compare last with first ---------------------
@@ -162,29 +122,29 @@ def test_expect_quick_thresholds_are_strict(quick):
 
 
 def test_expect_quick_accepts_a_single_point_curve(quick):
-    assert d2l.expect(Run(val_loss=[0.7]), 'val_loss', below=0.1) == 0.7
-    assert d2l.expect(Run(val_acc=[0.2]), 'val_acc', above=0.9) == 0.2
+    assert d2l.expect(FakeModel(val_loss=[0.7]), 'val_loss', below=0.1) == 0.7
+    assert d2l.expect(FakeModel(val_acc=[0.2]), 'val_acc', above=0.9) == 0.2
 
 
 def test_expect_quick_compares_the_last_value_with_the_first(quick):
     # a loss that dipped in the middle but ended above where it began did not improve
     with pytest.raises(AssertionError, match='< first value 0.9'):
-        d2l.expect(Run(loss=[0.9, 0.3, 1.2]), 'loss', below=0.1)
+        d2l.expect(FakeModel(loss=[0.9, 0.3, 1.2]), 'loss', below=0.1)
     # an accuracy that rose in the middle but ended below where it began
     with pytest.raises(AssertionError, match='> first value 0.5'):
-        d2l.expect(Run(acc=[0.5, 0.8, 0.4]), 'acc', above=0.9)
+        d2l.expect(FakeModel(acc=[0.5, 0.8, 0.4]), 'acc', above=0.9)
     with pytest.raises(AssertionError, match='> first value 0.5'):
-        d2l.expect(Run(acc=[0.5, 0.2, 0.3, 0.4]), 'acc', above=0.9)
+        d2l.expect(FakeModel(acc=[0.5, 0.2, 0.3, 0.4]), 'acc', above=0.9)
     # ending better than the start passes, whatever happened in between
-    assert d2l.expect(Run(loss=[0.9, 1.5, 0.8]), 'loss', below=0.1) == 0.8
-    assert d2l.expect(Run(acc=[0.5, 0.2, 0.6]), 'acc', above=0.9) == 0.6
+    assert d2l.expect(FakeModel(loss=[0.9, 1.5, 0.8]), 'loss', below=0.1) == 0.8
+    assert d2l.expect(FakeModel(acc=[0.5, 0.2, 0.6]), 'acc', above=0.9) == 0.6
 
 
 def test_expect_quick_a_flat_curve_did_not_improve(quick):
     with pytest.raises(AssertionError, match='first value 2'):
-        d2l.expect(Run(loss=[2.0, 2.0]), 'loss', below=0.1)
+        d2l.expect(FakeModel(loss=[2.0, 2.0]), 'loss', below=0.1)
     with pytest.raises(AssertionError, match='first value 0.5'):
-        d2l.expect(Run(acc=[0.5, 0.5]), 'acc', above=0.9)
+        d2l.expect(FakeModel(acc=[0.5, 0.5]), 'acc', above=0.9)
 
 
 def test_expect_names_every_failed_requirement(full):
@@ -250,7 +210,7 @@ def test_validation_check_sees_through_the_quick_profiles_capped_loaders(quick):
         d2l.expect(model, 'val_loss', below=100)
 
 
-class Listed(Split):
+class Listed(Labelled):
     """The same data as plain lists of batches: loaders without tensors behind them."""
     def get_dataloader(self, train):
         return list(super().get_dataloader(train))
@@ -290,7 +250,7 @@ class Unsupervised(d2l.Module):
         return torch.optim.SGD(self.parameters(), lr=0.05)
 
 
-class Inputs(Split):
+class Inputs(Labelled):
     def get_dataloader(self, train):
         i = slice(0, self.n) if train else slice(self.n, None)
         return self.get_tensorloader((self.X,), train, i)
@@ -322,12 +282,12 @@ def test_validation_leak_is_logged_as_a_failed_check(full, log):
 
 
 def test_validation_check_skips_a_fit_without_validation_data(full):
-    class NoValidation(Split):
+    class NoValidation(Labelled):
         def val_dataloader(self):
             return None
     model = regression()
     trainer = d2l.Trainer(max_epochs=1)
-    trainer.fit(model, Split())
+    trainer.fit(model, Labelled(32))
     trainer.fit(model, NoValidation())  # the board keeps the first fit's val_loss
     assert trainer.val_dataloader is None
     assert d2l.expect(model, 'val_loss', below=100) == model.board.values('val_loss')[-1]
@@ -347,7 +307,7 @@ def test_validation_check_keeps_the_models_board_and_draws_nothing(full, monkeyp
         lambda obj, **kwargs: shown.append(obj)))
     monkeypatch.setenv('D2LMINI_BOARD', 'live')
     model = regression()
-    d2l.Trainer(max_epochs=2).fit(model, Split())
+    d2l.Trainer(max_epochs=2).fit(model, Labelled(32))
     board, curve = model.board, model.board.values('val_loss')
     model.train(False)
     d2l.expect(model, 'val_loss', below=100)
@@ -378,7 +338,7 @@ class Drifting(d2l.Module):
 
 def drifted(recorded, reevaluated):
     model = Drifting(recorded)
-    d2l.Trainer(max_epochs=1).fit(model, Split())
+    d2l.Trainer(max_epochs=1).fit(model, Labelled(32))
     model.reported = reevaluated
     return model
 
