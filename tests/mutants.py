@@ -48,7 +48,7 @@ def main():
     for name, status in found.items():
         status = 'killed' if status in KILLED else 'survived' if status in SURVIVED else status
         found[name] = status
-        per_module[name.split('.x')[0].split('ǁ')[0].rsplit('.', 1)[0]][status] += 1
+        per_module['.'.join(name.split('.')[:2])][status] += 1  # d2lmini.<module>
     total = collections.Counter(found.values())
     print(f'{"module":32} {"mutants":>8} {"killed":>7} {"survived":>9} {"other":>6}')
     for module, c in sorted(per_module.items()):
