@@ -1,4 +1,5 @@
 """Fixtures shared by the unit tests (the notebook hooks live in the root conftest.py)."""
+import matplotlib
 import pytest
 
 import d2lmini as d2l
@@ -28,3 +29,12 @@ def cache(tmp_path, monkeypatch):
     yield folder
     d2l.DATA_HUB.clear()
     d2l.DATA_HUB.update(saved)
+
+
+@pytest.fixture
+def figures():
+    """matplotlib without a display, no figure open before or after the test."""
+    matplotlib.use('Agg', force=True)
+    d2l.plt.close('all')
+    yield d2l.plt
+    d2l.plt.close('all')

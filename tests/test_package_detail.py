@@ -197,14 +197,6 @@ def test_resnext_block_adds_its_input():
 
 
 # -- FashionMNIST.visualize ----------------------------------------------------------------
-@pytest.fixture
-def figures():
-    plt = d2l.plt
-    plt.close('all')
-    yield plt
-    plt.close('all')
-
-
 def _shown(plt):
     axes = plt.gcf().axes
     return axes, [ax.get_title() for ax in axes], [ax.get_images() for ax in axes]

@@ -20,14 +20,6 @@ needs_mirror = pytest.mark.skipif(not os.environ.get('D2LMINI_MIRROR'),
                                   reason='the text datasets need the data mirror (D2LMINI_MIRROR)')
 
 
-@pytest.fixture
-def figures():
-    matplotlib.use('Agg', force=True)
-    d2l.plt.close('all')
-    yield
-    d2l.plt.close('all')
-
-
 def heatmap_figure(matrices, *args, **kwargs):
     d2l.show_heatmaps(matrices, *args, **kwargs)
     fig = d2l.plt.gcf()

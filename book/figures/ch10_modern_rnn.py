@@ -214,8 +214,12 @@ def encoder_decoder(t):
     return fig
 
 
-def _seq2seq(fig, t, dec_in, dec_out, predict=False):
+def _seq2seq(fig, t, caption, predict=False):
+    """'i won .' -> 'nous avons gagné .': the decoder reads <bos> and the target shifted by
+    one, in training the true tokens, in prediction (dashed) its own previous outputs."""
     src = ['i', 'won', '.', '<eos>']
+    dec_in = ['<bos>', 'nous', 'avons', 'gagné', '.']
+    dec_out = dec_in[1:] + ['<eos>']
     w, gap = 62, 14
     ye_in, ye, yd_in, yd, yd_out = 250, 170, 250, 170, 60
     xe = [30 + i * (w + gap) for i in range(len(src))]
@@ -255,16 +259,14 @@ def _seq2seq(fig, t, dec_in, dec_out, predict=False):
         fig.arrow(x + w / 2 + 10, yc, x + w / 2 + 10, yd - 19, color='warn', dashed=True)
     fig.text(xe[-1] + w / 2 + 6, yc - 12, t('context', '上下文变量'), size=11, color='warn',
              anchor='start')
+    fig.text(542, 32, caption, size=12, color='muted')
 
 
 @figure('seq2seq')
 def seq2seq(t):
     """Training with teacher forcing: the decoder reads <bos> and the true target tokens."""
     fig = Fig(740, 310)
-    _seq2seq(fig, t, ['<bos>', 'nous', 'avons', 'gagné', '.'],
-             ['nous', 'avons', 'gagné', '.', '<eos>'])
-    fig.text(542, 32, t('labels (what the decoder must predict)', '标签（解码器要预测的词元）'),
-             size=12, color='muted')
+    _seq2seq(fig, t, t('labels (what the decoder must predict)', '标签（解码器要预测的词元）'))
     return fig
 
 
@@ -272,10 +274,8 @@ def seq2seq(t):
 def seq2seq_predict(t):
     """Prediction: each predicted token is the decoder's next input."""
     fig = Fig(740, 310)
-    _seq2seq(fig, t, ['<bos>', 'nous', 'avons', 'gagné', '.'],
-             ['nous', 'avons', 'gagné', '.', '<eos>'], predict=True)
-    fig.text(542, 32, t('predictions, fed back as the next input', '预测结果，作为下一步的输入'),
-             size=12, color='muted')
+    _seq2seq(fig, t, t('predictions, fed back as the next input', '预测结果，作为下一步的输入'),
+             predict=True)
     return fig
 
 
