@@ -209,6 +209,7 @@ class ProgressBoard(HyperParameters):
         self.render()
         if self._handle is None:
             self._handle = self._display(self.fig, display_id=True)
+            self._show_at_end_of_cell()  # the end of the cell releases the handle
         else:
             self._handle.update(self.fig)
         self._last_render = time.perf_counter()

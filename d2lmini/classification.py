@@ -27,6 +27,9 @@ def _read_idx(path):
         raise ValueError(f'{path} is not an IDX file of unsigned bytes; delete it '
                          'so that it is downloaded again')
     ndim = raw[3]
+    if len(raw) < 4 + 4 * ndim:
+        raise ValueError(f'{path} is truncated inside its header ({len(raw)} bytes for '
+                         f'{ndim} sizes); delete it so that it is downloaded again')
     dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], 'big') for i in range(ndim)]
     body = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(dims)):

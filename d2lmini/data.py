@@ -123,7 +123,7 @@ def _place(source, target, sha1, attempts):
     """Copy ``source`` to ``target`` if its sha1 matches; return None or why not."""
     target.parent.mkdir(parents=True, exist_ok=True)
     last_error = None
-    for attempt in range(attempts):
+    for attempt in range(max(1, attempts)):  # RETRIES = 0 still means one try
         if attempt:
             time.sleep(RETRY_WAIT * 2 ** (attempt - 1))
         try:
@@ -220,11 +220,13 @@ def download(url, folder=None, sha1_hash=None):
 
     d2l's signature. A registered canonical URL goes through :func:`fetch` (mirror,
     hash, retries). The URL of a registered archive (d2l's ``fra-eng.zip``) gives
-    that archive: the original, checked against its sha1, if the cache, the
-    mirror or the network has it; otherwise one assembled from the archive's
-    registered members, each fetched and checked against its own sha1 (an offline
-    mirror holds the extracted ``fra-eng/`` folder, not the zip), so that
-    ``extract(download(url))`` yields the same files. Any other URL is checked
+    that archive: the original, checked against its sha1, if the cache or the
+    mirror holds it; otherwise one assembled from the archive's registered members,
+    each fetched (cache, mirror, then the archive from the network, extracted and
+    removed) and checked against its own sha1, so that ``extract(download(url))``
+    yields the registered files. An offline mirror holds the extracted ``fra-eng/``
+    folder, not the zip; files of the original archive that are not registered are
+    not in an assembled one. Any other URL is checked
     against ``sha1_hash`` when given, and the mirror is tried first under the
     URL's file name.
     """
@@ -233,17 +235,16 @@ def download(url, folder=None, sha1_hash=None):
             return str(fetch(name, folder))
     members = {name: res for name, res in DATA_HUB.items() if res.archive and url in res.urls}
     if members:
-        return str(_archive(url, members, folder))
+        return str(_archive(members, folder))
     fname = url.split('/')[-1]
     return str(_obtain(fname, Resource(fname, sha1_hash, (url,)), folder))
 
 
-def _archive(url, members, folder):
-    """The registered archive at ``url``: the original if obtainable, else rebuilt from its
-    checked members (a zip with fixed timestamps, written atomically)."""
+def _archive(members, folder):
+    """The archive that holds ``members``: the original if cached or mirrored, else rebuilt
+    from its checked members (a zip with fixed timestamps, written atomically)."""
     folder = pathlib.Path(folder) if folder is not None else data_dir()
     first = next(iter(members.values()))
-    original = Resource(first.archive, first.archive_sha1, (url,))
     target = folder / first.archive
     if target.exists() and sha1_of(target) == first.archive_sha1:
         return target
@@ -260,12 +261,12 @@ def _archive(url, members, folder):
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, paths[name].read_bytes())
         os.chmod(tmp, 0o644)
-        os.replace(tmp, folder / original.path)
+        os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    return folder / original.path
+    return target
 
 
 def _is_within(base, path):
