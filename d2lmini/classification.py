@@ -30,7 +30,7 @@ def _read_idx(path):
     if len(raw) < 4 + 4 * ndim:
         raise ValueError(f'{path} is truncated inside its header ({len(raw)} bytes for '
                          f'{ndim} sizes); delete it so that it is downloaded again')
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], 'big') for i in range(ndim)]
+    dims = np.frombuffer(raw, dtype='>u4', count=ndim, offset=4).tolist()  # big-endian sizes
     body = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(dims)):
         raise ValueError(f'{path} is truncated: header says {dims}, found {body.size} '

@@ -255,9 +255,9 @@ def _archive(members, folder):
     fd, tmp = tempfile.mkstemp(dir=folder, prefix='.d2lmini-', suffix='.part')
     os.close(fd)
     try:
-        with zipfile.ZipFile(tmp, 'w', zipfile.ZIP_DEFLATED) as archive:
+        with zipfile.ZipFile(tmp, 'w') as archive:
             for name in sorted(paths):
-                info = zipfile.ZipInfo(members[name].path, date_time=(1980, 1, 1, 0, 0, 0))
+                info = zipfile.ZipInfo(members[name].path)  # dated 1980-01-01, never "now"
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, paths[name].read_bytes())
         os.chmod(tmp, 0o644)

@@ -110,6 +110,13 @@ def test_a_file_cut_inside_its_header_is_reported_truncated(tmp_path):
     assert str(path) in str(err.value) and 'downloaded again' in str(err.value)
 
 
+def test_an_empty_idx_file_is_an_empty_tensor(tmp_path):
+    # a complete header and no values: nothing is missing
+    header = b'\x00\x00\x08\x02' + (0).to_bytes(4, 'big') + (28).to_bytes(4, 'big')
+    path = write_gz(tmp_path / 'empty.gz', header)
+    assert cls._read_idx(path).shape == (0, 28)
+
+
 def test_truncated_values_name_the_file_the_sizes_and_what_to_do(tmp_path):
     path = write_gz(tmp_path / 'short.gz', idx([2, 3], range(4)))
     with pytest.raises(ValueError, match='truncated') as err:

@@ -360,6 +360,7 @@ def test_a_rebuilt_archive_extracts_to_the_registered_files(pack, tmp_path, monk
     with zipfile.ZipFile(path) as z:
         # fixed timestamps (the zip epoch), so a rebuild gives the same bytes
         assert [i.date_time for i in z.infolist()] == [(1980, 1, 1, 0, 0, 0)] * 2
+        assert [i.compress_type for i in z.infolist()] == [zipfile.ZIP_DEFLATED] * 2
     again = pathlib.Path(d2l.download(PACK, folder=tmp_path / 'elsewhere'))
     assert again == tmp_path / 'elsewhere' / 'pack.zip'
     assert again.read_bytes() == path.read_bytes()
