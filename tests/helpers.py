@@ -24,6 +24,24 @@ class FakeBoard:
         return list(self.curves)
 
 
+class ShellEvents:
+    """The part of an IPython shell's event manager the board uses; ``cell_finished()`` runs
+    what was registered for the end of the cell."""
+    def __init__(self):
+        self.callbacks = []
+
+    def register(self, event, f):
+        self.callbacks.append((event, f))
+
+    def unregister(self, event, f):
+        self.callbacks.remove((event, f))
+
+    def cell_finished(self):
+        for event, f in list(self.callbacks):
+            if event == 'post_execute':
+                f()
+
+
 class FakeModel:
     """What ``d2l.expect`` reads of a trained model: its board's curves."""
     def __init__(self, **curves):

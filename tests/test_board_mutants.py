@@ -12,23 +12,7 @@ from matplotlib.figure import Figure
 
 import d2lmini as d2l
 from d2lmini import board as board_module
-
-
-class Events:
-    """The part of an IPython shell's event manager the board uses."""
-    def __init__(self):
-        self.callbacks = []
-
-    def register(self, event, f):
-        self.callbacks.append((event, f))
-
-    def unregister(self, event, f):
-        self.callbacks.remove((event, f))
-
-    def cell_finished(self):
-        for event, f in list(self.callbacks):
-            if event == 'post_execute':
-                f()
+from helpers import ShellEvents
 
 
 class Handle:
@@ -65,7 +49,7 @@ def no_shell(monkeypatch):
 
 
 def _shell(monkeypatch, kernel):
-    shell = SimpleNamespace(events=Events())
+    shell = SimpleNamespace(events=ShellEvents())
     if kernel:
         shell.kernel = object()
     monkeypatch.setattr(board_module, '_ipython', lambda: shell)

@@ -14,7 +14,7 @@ from torch import nn
 
 import d2lmini as d2l
 from d2lmini import profiles
-from helpers import FakeModel, Labelled
+from helpers import FakeModel, Labelled, ShellEvents
 
 
 @pytest.fixture
@@ -469,21 +469,7 @@ def test_static_board_shows_its_figure_once_when_the_cell_ends(monkeypatch):
     from types import SimpleNamespace
     from d2lmini import board as board_module
 
-    class Events:
-        def __init__(self):
-            self.callbacks = []
-
-        def register(self, event, f):
-            self.callbacks.append((event, f))
-
-        def unregister(self, event, f):
-            self.callbacks.remove((event, f))
-
-        def cell_finished(self):
-            for event, f in list(self.callbacks):
-                if event == 'post_execute':
-                    f()
-    shell = SimpleNamespace(events=Events())  # an IPython shell that is not a kernel
+    shell = SimpleNamespace(events=ShellEvents())  # an IPython shell that is not a kernel
     monkeypatch.setattr(board_module, '_ipython', lambda: shell)
     shown = []
     monkeypatch.setattr(d2l.ProgressBoard, '_display', staticmethod(

@@ -321,14 +321,20 @@ def test_show_list_len_pair_hist_labels_both_axes(figures):
 
 
 @needs_mirror
-def test_fra_eng_download_uses_the_objects_root(tmp_path, monkeypatch):
-    # d2l's chapter 10.5 calls data._download(); the file goes under data.root
+@pytest.mark.parametrize('cls, first_text, path', [
+    (d2l.MTFraEng, 'Go.\tVa !\nHi.\tSalut !\n', 'fra-eng/fra.txt'),
+    (d2l.TimeMachine, None, 'timemachine.txt')])
+def test_download_uses_the_objects_root(tmp_path, monkeypatch, cls, first_text, path):
+    # d2l's chapters 9.2 and 10.5 call data._download(); the file goes under data.root
     monkeypatch.setenv('D2LMINI_DATA', str(tmp_path / 'elsewhere'))
-    data = object.__new__(d2l.MTFraEng)
+    data = object.__new__(cls)
     data.root = str(tmp_path / 'root')
     raw = data._download()
-    assert raw.startswith('Go.\tVa !\nHi.\tSalut !\n')
-    assert (tmp_path / 'root' / 'fra-eng' / 'fra.txt').is_file()
+    if first_text is None:
+        assert 'the time machine' in raw.lower()
+    else:
+        assert raw.startswith(first_text)
+    assert (tmp_path / 'root' / path).is_file()
     assert not (tmp_path / 'elsewhere').exists()
 
 

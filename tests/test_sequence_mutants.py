@@ -4,9 +4,6 @@ non-CPU device (the ``meta`` device stands in for a GPU), the positional
 encoding's length limit and message, the Transformer's embedding scale,
 chunked decoding and attention weights, the language model's steps, and the
 Time Machine's windows on small corpora."""
-import math
-import os
-
 import pytest
 import torch
 from torch import nn
@@ -14,10 +11,6 @@ from torch.nn import functional as F
 
 import d2lmini as d2l
 from d2lmini.rnn import model_device
-
-needs_mirror = pytest.mark.skipif(not os.environ.get('D2LMINI_MIRROR'),
-                                  reason='the Time Machine needs the data mirror (D2LMINI_MIRROR)')
-
 
 def bias_of(*linears):
     return [layer.bias is not None for layer in linears]
@@ -362,14 +355,3 @@ def test_time_machine_training_loader_shuffles_and_validation_keeps_order():
     assert sorted(map(tuple, train.tolist())) == sorted(map(tuple, data.X[:30].tolist()))
     val = torch.cat([X for X, _ in data.val_dataloader()])
     assert torch.equal(val, data.X[30:40])
-
-
-@needs_mirror
-def test_time_machine_download_uses_the_objects_root(tmp_path, monkeypatch):
-    monkeypatch.setenv('D2LMINI_DATA', str(tmp_path / 'elsewhere'))
-    data = object.__new__(d2l.TimeMachine)
-    data.root = str(tmp_path / 'root')
-    raw = data._download()
-    assert 'the time machine' in raw.lower()
-    assert any(p.is_file() for p in (tmp_path / 'root').rglob('*'))
-    assert not (tmp_path / 'elsewhere').exists()
