@@ -1,15 +1,35 @@
 """Small helpers shared by the unit tests."""
+import io
 import pathlib
+import zipfile
 
+import pytest
 import torch
 
 import d2lmini as d2l
+from d2lmini import data as dl
 
 
 def files_in(folder):
     """Every file below ``folder``, as sorted relative POSIX paths."""
     return sorted(p.relative_to(folder).as_posix()
                   for p in pathlib.Path(folder).rglob('*') if p.is_file())
+
+
+def zip_bytes(members):
+    """The bytes of a zip archive holding ``members`` ({name inside the archive: bytes})."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, 'w') as z:
+        for name, blob in members.items():
+            z.writestr(name, blob)
+    return buf.getvalue()
+
+
+def fetch_error(name):
+    """The message of the DataUnavailable that fetching ``name`` raises."""
+    with pytest.raises(dl.DataUnavailable) as info:
+        d2l.fetch(name)
+    return str(info.value)
 
 
 class FakeBoard:

@@ -1,7 +1,6 @@
 """Unit tests of the data layer, against a real HTTP server on loopback."""
 import hashlib
 import http.server
-import io
 import os
 import pathlib
 import tarfile
@@ -12,7 +11,7 @@ import pytest
 
 import d2lmini as d2l
 from d2lmini import data as dl
-from helpers import files_in
+from helpers import files_in, zip_bytes
 
 GOOD = b'the right bytes\n' * 100
 GOOD_SHA1 = hashlib.sha1(GOOD).hexdigest()
@@ -145,10 +144,7 @@ def test_registered_hashes_match_the_mirror(tmp_path):
 
 
 def test_archive_resource_is_extracted_and_checked(server, cache):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, 'w') as z:
-        z.writestr('pack/a.txt', GOOD)
-    blob = buf.getvalue()
+    blob = zip_bytes({'pack/a.txt': GOOD})
     server.files['/files/pack.zip'] = blob
     dl.register('packed', 'pack/a.txt', GOOD_SHA1, [server.url + '/files/pack.zip'],
                 archive='pack.zip', archive_sha1=hashlib.sha1(blob).hexdigest())
@@ -200,10 +196,7 @@ def test_download_of_a_registered_url_goes_through_the_mirror(cache, tmp_path, m
 
 
 def test_an_archive_member_with_the_wrong_content_is_refused(server, cache):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, 'w') as z:
-        z.writestr('pack2/a.txt', b'not what was registered\n')
-    blob = buf.getvalue()
+    blob = zip_bytes({'pack2/a.txt': b'not what was registered\n'})
     server.files['/files/pack2.zip'] = blob
     dl.register('packed-bad', 'pack2/a.txt', GOOD_SHA1, [server.url + '/files/pack2.zip'],
                 archive='pack2.zip', archive_sha1=hashlib.sha1(blob).hexdigest())

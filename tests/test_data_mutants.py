@@ -20,7 +20,7 @@ import pytest
 
 import d2lmini as d2l
 from d2lmini import data as dl
-from helpers import files_in
+from helpers import fetch_error, files_in, zip_bytes
 
 GOOD = b'checked content\n' * 64
 GOOD_SHA1 = hashlib.sha1(GOOD).hexdigest()
@@ -73,12 +73,6 @@ def sleeps(monkeypatch):
     monkeypatch.setattr(dl, 'RETRIES', 3)
     monkeypatch.setattr(time, 'sleep', waits.append)
     return waits
-
-
-def _error_of(name):
-    with pytest.raises(dl.DataUnavailable) as info:
-        d2l.fetch(name)
-    return str(info.value)
 
 
 def _mirror(tmp_path, monkeypatch, files):
@@ -141,7 +135,7 @@ def test_local_sources_are_tried_once_without_waiting(cache, tmp_path, monkeypat
     (tmp_path / 'b.txt').mkdir()
     url = (tmp_path / 'b.txt').as_uri()
     dl.register('a', 'a.txt', GOOD_SHA1, [url])
-    message = _error_of('a')
+    message = fetch_error('a')
     assert f'- {mirror / "a.txt"}: IsADirectoryError' in message
     assert f'- {url}: IsADirectoryError' in message
     assert sleeps == []
@@ -153,7 +147,7 @@ def test_network_errors_are_retried_with_doubling_waits(cache, monkeypatch, slee
     url = URL + 'a.txt'
     net = FakeNet(monkeypatch, failures={url: [ConnectionResetError('connection reset by peer')]})
     dl.register('a', 'a.txt', GOOD_SHA1, [url])
-    message = _error_of('a')
+    message = fetch_error('a')
     assert net.calls == [url] * 3
     assert sleeps == [1.0, 2.0]
     assert f'- {url}: ConnectionResetError: connection reset by peer' in message
@@ -164,7 +158,7 @@ def test_server_errors_are_retried_then_reported(cache, monkeypatch, sleeps):
     url = URL + 'a.txt'
     net = FakeNet(monkeypatch, failures={url: [_http_error(url, 500, 'Internal Server Error')]})
     dl.register('a', 'a.txt', GOOD_SHA1, [url])
-    message = _error_of('a')
+    message = fetch_error('a')
     assert net.calls == [url] * 3 and sleeps == [1.0, 2.0]
     assert f'- {url}: HTTP 500 Internal Server Error' in message
     assert not (cache / 'a.txt').exists()
@@ -184,7 +178,7 @@ def test_client_errors_are_not_retried(cache, monkeypatch, sleeps, code, reason)
     url = URL + 'a.txt'
     net = FakeNet(monkeypatch, failures={url: [_http_error(url, code, reason)]})
     dl.register('a', 'a.txt', GOOD_SHA1, [url])
-    message = _error_of('a')
+    message = fetch_error('a')
     assert net.calls == [url] and sleeps == []
     assert f'- {url}: HTTP {code} {reason}' in message
 
@@ -196,7 +190,7 @@ def test_no_retries_still_means_one_try(cache, monkeypatch, sleeps, retries):
     url = URL + 'a.txt'
     net = FakeNet(monkeypatch, failures={url: [ConnectionResetError('connection reset by peer')]})
     dl.register('a', 'a.txt', GOOD_SHA1, [url])
-    assert 'ConnectionResetError' in _error_of('a')
+    assert 'ConnectionResetError' in fetch_error('a')
     assert net.calls == [url] and sleeps == [] and files_in(cache) == []
     net.failures.clear()
     net.files[url] = GOOD
@@ -234,7 +228,7 @@ def test_a_corrupt_cached_copy_that_cannot_be_replaced_is_reported(cache):
     cache.mkdir()
     (cache / 'a.txt').write_bytes(b'truncated')
     dl.register('a', 'a.txt', GOOD_SHA1, [])
-    message = _error_of('a')
+    message = fetch_error('a')
     bad = hashlib.sha1(b'truncated').hexdigest()
     assert f'- {cache / "a.txt"}: cached copy has wrong sha1 {bad}' in message
 
@@ -296,15 +290,7 @@ def test_download_of_a_registered_url_honours_the_folder(cache, tmp_path, monkey
 PACK = URL + 'pack.zip'
 
 
-def _zip_bytes(members):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, 'w') as z:
-        for name, blob in members.items():
-            z.writestr(name, blob)
-    return buf.getvalue()
-
-
-ORIGINAL = _zip_bytes({'pack/a.txt': GOOD, 'pack/b.txt': OTHER})
+ORIGINAL = zip_bytes({'pack/a.txt': GOOD, 'pack/b.txt': OTHER})
 ORIGINAL_SHA1 = hashlib.sha1(ORIGINAL).hexdigest()
 
 
@@ -340,7 +326,7 @@ def test_a_mirrored_archive_is_checked_before_use(pack, tmp_path, monkeypatch):
     assert pathlib.Path(d2l.download(PACK)).read_bytes() == ORIGINAL
     (pack / 'pack.zip').unlink()
     # a mirror with a different zip but the right members: the archive is rebuilt instead
-    _mirror(tmp_path, monkeypatch, {'pack.zip': _zip_bytes({'pack/a.txt': b'old'}),
+    _mirror(tmp_path, monkeypatch, {'pack.zip': zip_bytes({'pack/a.txt': b'old'}),
                                     'pack/a.txt': GOOD, 'pack/b.txt': OTHER})
     FakeNet(monkeypatch)
     with zipfile.ZipFile(d2l.download(PACK)) as z:

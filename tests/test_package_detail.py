@@ -6,7 +6,6 @@ import hashlib
 import os
 import pathlib
 import re
-import zipfile
 
 import pytest
 import torch
@@ -14,7 +13,7 @@ from torch import nn
 
 import d2lmini as d2l
 from d2lmini import data as dl
-from helpers import files_in
+from helpers import fetch_error, files_in, zip_bytes
 
 needs_mirror = pytest.mark.skipif(not os.environ.get('D2LMINI_MIRROR'),
                                   reason='Fashion-MNIST needs the data mirror (D2LMINI_MIRROR)')
@@ -24,16 +23,8 @@ PAYLOAD_SHA1 = hashlib.sha1(PAYLOAD).hexdigest()
 
 
 def _zip(path, members):
-    with zipfile.ZipFile(path, 'w') as z:
-        for name, blob in members.items():
-            z.writestr(name, blob)
+    path.write_bytes(zip_bytes(members))
     return path.as_uri(), hashlib.sha1(path.read_bytes()).hexdigest()
-
-
-def _error_of(name):
-    with pytest.raises(dl.DataUnavailable) as info:
-        d2l.fetch(name)
-    return str(info.value)
 
 
 # -- the data layer: archives ------------------------------------------------------------
@@ -42,7 +33,7 @@ def test_an_archive_with_a_different_sha1_is_refused_even_if_its_member_is_right
     url, _ = _zip(tmp_path / 'pack.zip', {'pack/a.txt': PAYLOAD})
     dl.register('packed', 'pack/a.txt', PAYLOAD_SHA1, [url],
                 archive='pack.zip', archive_sha1='0' * 40)
-    message = _error_of('packed')
+    message = fetch_error('packed')
     assert re.search(rf'- {re.escape(url)}: wrong sha1', message)
     assert files_in(cache) == []
 
@@ -61,7 +52,7 @@ def test_an_archive_kept_in_a_subfolder_extracts_into_the_data_folder(cache, tmp
 def test_unavailable_error_lists_each_attempt_and_says_how_to_fix_it(cache, tmp_path):
     first, second = (tmp_path / 'nowhere-1' / 'x.csv').as_uri(), (tmp_path / 'x.csv').as_uri()
     dl.register('my-table', 'tables/x.csv', PAYLOAD_SHA1, [first, second])
-    message = _error_of('my-table')
+    message = fetch_error('my-table')
     lines = message.splitlines()
     assert lines[0] == "Could not get data file 'my-table'."
     assert f'  - {first}: not there' in lines and f'  - {second}: not there' in lines
@@ -79,14 +70,14 @@ def test_unavailable_error_of_an_archive_member_says_what_to_extract(cache, tmp_
     url = (tmp_path / 'missing.zip').as_uri()
     dl.register('packed', 'pack/a.txt', PAYLOAD_SHA1, [url],
                 archive='pack.zip', archive_sha1='0' * 40)
-    fix = _error_of('packed').splitlines()[-1]
+    fix = fetch_error('packed').splitlines()[-1]
     assert fix.startswith(f'To fix: download it from {url} (extract pack/a.txt from the '
                           'archive) and place it at the path above')
 
 
 def test_unavailable_error_without_sources_or_hash_says_so(cache):
     dl.register('unknown', 'u.bin', None, [])
-    lines = _error_of('unknown').splitlines()
+    lines = fetch_error('unknown').splitlines()
     assert lines[0] == "Could not get data file 'unknown'."
     assert re.fullmatch(r'\s*- nothing', lines[2])  # the list of attempts is empty
     assert 'Expected sha1: (not given)' in lines
